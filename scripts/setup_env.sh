@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Create .venv and install everything llava_ros needs, from the project's own files.
+#   bash scripts/setup_env.sh        (what `make venv`, `make demo` and `make test` run when needed)
+# Steps: Debian packages for headless OpenGL (EGL/OSMesa) when missing, the Python requirements,
+# the Panda/Robotiq assets (gym-hil, no deps), the ROS 2 wheels, and this package (editable).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+
+apt_packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libgl1 libosmesa6)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "[setup] installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "[setup] creating $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
+echo "[setup] installing Python requirements (torch CPU build, mujoco, transformers, ...)"
+"${PIP[@]}" -r requirements.txt
+echo "[setup] installing robot assets (gym-hil, without its dependencies)"
+"${PIP[@]}" --no-deps gym-hil==0.1.14
+echo "[setup] installing ROS 2 wheels"
+"${PIP[@]}" -r requirements-ros.txt
+echo "[setup] installing llava_ros (editable)"
+"${PIP[@]}" --no-deps --no-build-isolation -e .
+touch "$VENV/.installed"
+echo "[setup] done: $VENV"
