@@ -8,7 +8,7 @@ export ROS_LOCALHOST_ONLY := 1
 
 .PHONY: venv demo test bench clean
 
-$(STAMP): requirements.txt requirements-ros.txt setup.py scripts/setup_env.sh
+$(STAMP): requirements.txt requirements-ros.txt setup.py scripts/setup_env.sh scripts/build_interfaces.sh $(wildcard msg/msg/*.msg msg/srv/*.srv)
 	bash scripts/setup_env.sh
 
 venv: $(STAMP)

@@ -2,7 +2,8 @@
 # Create .venv and install everything llava_ros needs, from the project's own files.
 #   bash scripts/setup_env.sh        (what `make venv`, `make demo` and `make test` run when needed)
 # Steps: Debian packages for headless OpenGL (EGL/OSMesa) when missing, the Python requirements,
-# the Panda/Robotiq assets (gym-hil, no deps), the ROS 2 wheels, and this package (editable).
+# the Panda/Robotiq assets (gym-hil, no deps), the ROS 2 wheels, the interface package (msg/),
+# and this package (editable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -31,6 +32,8 @@ echo "[setup] installing robot assets (gym-hil, without its dependencies)"
 "${PIP[@]}" --no-deps gym-hil==0.1.14
 echo "[setup] installing ROS 2 wheels"
 "${PIP[@]}" -r requirements-ros.txt
+echo "[setup] building the llava_ros_interfaces messages (msg/)"
+bash scripts/build_interfaces.sh "$VENV"
 echo "[setup] installing llava_ros (editable)"
 "${PIP[@]}" --no-deps --no-build-isolation -e .
 touch "$VENV/.installed"
