@@ -1,0 +1,172 @@
+"""The rules teacher says only true things: boxes, counts, yes/no answers and relations are checked
+against the rendered scenes' ground truth, computed here independently of the teacher's code."""
+import random
+import re
+
+import numpy as np
+import pytest
+
+from sim.captions import count_word
+from sim.catalogue import ObjectSpec
+from training.data import teachers
+from training.data.boxes import format_box, parse_boxes
+from training.data.teachers import KINDS
+
+RNG_SEEDS = range(25)
+
+
+def _visible(truth):
+    return {o["label"]: o for o in truth["objects"] if o["bbox_xyxy"] is not None}
+
+
+def _depth(truth, obj):
+    cam = truth["camera"]
+    rot = np.array(cam["rotation_world_from_camera"])
+    return float(((np.array(obj["position_world"]) - cam["position_world"]) @ rot)[2])
+
+
+def _u(obj):
+    return 0.5 * (obj["bbox_xyxy"][0] + obj["bbox_xyxy"][2])
+
+
+def _height(obj):
+    return ObjectSpec(obj["colour"], obj["shape"], obj["size"]).height
+
+
+def _count(truth, colour=None, shape=None):
+    return sum(1 for o in _visible(truth).values()
+               if (colour is None or o["colour"] == colour) and (shape is None or o["shape"] == shape))
+
+
+def check_fact(truth, fact, answer):
+    """Assert that the teacher's claim ``fact`` holds in ``truth`` and that ``answer`` states it."""
+    vis, everything = _visible(truth), {o["label"]: o for o in truth["objects"]}
+    kind = fact["type"]
+    if kind == "colour":
+        assert vis[fact["label"]]["colour"] == fact["colour"] and fact["colour"] in answer.lower()
+    elif kind == "shape":
+        assert vis[fact["label"]]["shape"] == fact["shape"] and fact["shape"] in answer
+    elif kind == "size":
+        assert vis[fact["label"]]["size"] == fact["size"] and fact["size"] in answer
+    elif kind == "count":
+        n = _count(truth, fact["colour"], fact["shape"])
+        assert fact["n"] == n
+        assert (count_word(n) if n else "no") in answer.lower() or (n == 0 and "zero" in answer)
+        assert len(parse_boxes(answer)) == n
+    elif kind == "exists":
+        assert fact["answer"] == (fact["label"] in vis)
+        assert answer.startswith("Yes" if fact["answer"] else "No")
+        if not fact["answer"]:
+            assert fact["label"] not in everything  # absent objects are absent from the scene
+    elif kind == "where":
+        u = _u(vis[fact["label"]]) / truth["camera"]["width"]
+        assert fact["side"] == ["on the left side", "in the middle", "on the right side"][min(2, int(3 * u))]
+        assert fact["rank"] == sorted(vis, key=lambda k: _u(vis[k])).index(fact["label"])
+    elif kind == "left_of":
+        assert _u(vis[fact["a"]]) < _u(vis[fact["b"]])
+        a, b = fact["a"], fact["b"]
+        assert f"the {a} is to the left of the {b}" in answer or f"the {b} is to the right of the {a}" in answer
+    elif kind == "in_front_of":
+        assert _depth(truth, vis[fact["a"]]) < _depth(truth, vis[fact["b"]])
+        assert f"the {fact['a']} is in front of the {fact['b']}" in answer
+    elif kind == "closest_to_robot":
+        dist = {k: float(np.hypot(*o["position_world"][:2])) for k, o in vis.items()}
+        assert fact["label"] == min(dist, key=dist.get)
+        assert answer.endswith(f"pick the {fact['label']}.")
+    elif kind == "taller":
+        assert _height(vis[fact["a"]]) > _height(vis[fact["b"]])
+        assert f"the {fact['a']} is the taller" in answer
+    elif kind == "compare_count":
+        assert (fact["na"], fact["nb"]) == (_count(truth, fact["a"]), _count(truth, fact["b"]))
+    elif kind == "flat_top":
+        assert set(fact["labels"]) == {k for k, o in vis.items() if o["shape"] in ("cube", "cylinder")}
+        assert fact["choice"] in fact["labels"] and answer.rstrip().split("The best choice is")[1].count(fact["choice"])
+    elif kind in ("brief", "detail"):
+        assert fact["count"] == len(vis)
+        if kind == "detail":
+            assert fact["order"] == sorted(vis, key=lambda k: _u(vis[k]))
+            for key, sign in (("nearest_camera", 1), ("farthest_camera", -1)):
+                if fact.get(key):
+                    assert fact[key] == min(vis, key=lambda k: sign * _depth(truth, vis[k]))
+            assert set(fact["partly_visible"]) == {k for k, o in vis.items() if o["visible_fraction"] < 0.9}
+            if fact["tallest"]:
+                assert fact["tallest"] == max(vis, key=lambda k: _height(vis[k]))
+    else:
+        raise AssertionError(f"unchecked fact type {kind!r}")
+
+
+def _all_responses(truths):
+    teacher = teachers.get("rules")
+    for truth in truths:
+        for kind in KINDS:
+            for seed in RNG_SEEDS:
+                yield truth, kind, teacher.respond(truth, kind, random.Random(seed))
+
+
+def _check_boxes(truth, answer):
+    """Every box names a visible object and is exactly its ground-truth box; every visible object the
+    answer names is given its box; objects not in view never get one."""
+    width, height = truth["camera"]["width"], truth["camera"]["height"]
+    vis = _visible(truth)
+    for phrase, box in parse_boxes(answer, strict=True):
+        [label] = [k for k in vis if phrase.endswith(k)]
+        assert f"{label} {format_box(vis[label]['bbox_xyxy'], width, height)}" in answer
+    for label, obj in vis.items():
+        if re.search(rf"\b{label}\b", answer):
+            assert f"{label} {format_box(obj['bbox_xyxy'], width, height)}" in answer, (label, answer)
+    assert len(parse_boxes(answer)) == answer.count("[")
+
+
+def test_every_answer_is_true(truths, edge_truths):
+    checked = set()
+    for truth, kind, turns in _all_responses(truths + edge_truths):
+        assert turns and all(t.question.strip() and t.answer.strip() for t in turns)
+        for turn in turns:
+            _check_boxes(truth, turn.answer)
+            check_fact(truth, turn.fact, turn.answer)
+            checked.add(turn.fact["type"])
+    assert checked == {"colour", "shape", "size", "count", "exists", "where", "left_of", "in_front_of",
+                       "closest_to_robot", "taller", "compare_count", "flat_top", "brief", "detail"}
+
+
+def test_left_right_answers_say_yes_exactly_when_true(truths):
+    teacher = teachers.get("rules")
+    seen = set()
+    for truth in truths:
+        for seed in range(60):
+            [turn] = teacher.respond(truth, "reasoning", random.Random(seed))
+            if turn.fact["type"] == "left_of":
+                a, b = re.match(r".*?the (\w+ \w+) .*the (\w+ \w+)\?", turn.question).groups()
+                holds = (a, b) == (turn.fact["a"], turn.fact["b"])
+                assert ("So yes" in turn.answer) == holds and ("So no" in turn.answer) == (not holds)
+                seen.add(holds)
+    assert seen == {True, False}
+
+
+def test_response_shapes_and_variety(truths):
+    teacher = teachers.get("rules")
+    by_kind = {kind: [teacher.respond(t, kind, random.Random(s)) for t in truths for s in RNG_SEEDS] for kind in KINDS}
+    assert all(len(turns) == 1 for kind in ("brief", "detail", "reasoning") for turns in by_kind[kind])
+    assert all(3 <= len(turns) <= 5 for turns in by_kind["conversation"])
+    questions = {kind: {t.question for turns in r for t in turns} for kind, r in by_kind.items()}
+    assert len(questions["brief"]) >= 8 and len(questions["detail"]) >= 10  # the paper's instruction lists
+    templates = {re.sub(r"(red|green|blue|yellow|purple|orange|cube|sphere|cylinder|cone|small|large|s)\b", "",
+                        t.question) for turns in by_kind["conversation"] for t in turns if t.fact["type"] == "count"}
+    assert len(templates) >= 3
+    assert len({turns[0].fact["type"] for turns in by_kind["reasoning"]}) == 6
+
+
+def test_deterministic_given_rng_seed(truths):
+    teacher = teachers.get("rules")
+    for kind in KINDS:
+        assert teacher.respond(truths[0], kind, random.Random(7)) == teacher.respond(truths[0], kind, random.Random(7))
+
+
+def test_registry():
+    assert {"rules", "openai"} <= set(teachers.names())
+    with pytest.raises(ValueError, match="unknown teacher 'gpt5'; registered"):
+        teachers.get("gpt5")
+    with pytest.raises(ValueError, match="unknown response kind 'poem'"):
+        teachers.get("rules").respond({}, "poem", random.Random(0))
+    with pytest.raises(ValueError, match="already registered"):
+        teachers.register("rules")(object)

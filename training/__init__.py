@@ -1,0 +1,1 @@
+"""Training: instruction-data generation (``training.data``), configs and the trainer."""

@@ -1,0 +1,135 @@
+"""Render training seeds and write LLaVA-format instruction data for both training stages.
+
+    python -m training.data.generate --seeds 0:1000 --out data/sim            # rules teacher
+    python -m training.data.generate --seeds 0:100 --out data/sim_llm --teacher openai \\
+        --base-url http://localhost:8000/v1 --model qwen2.5-7b-instruct --api-key-env ""
+
+Output (``--image_folder`` for the trainer is ``OUT/images``)::
+
+    OUT/images/000042.png            the camera image
+    OUT/images/000042.scene.json     its ground truth (sim.ground_truth schema)
+    OUT/stage1_captions.json         kind "brief": one caption per seed (feature alignment)
+    OUT/stage2_instruct.json         kinds "conversation", "detail", "reasoning": one record per
+                                     seed and kind, mixed in one file (instruction tuning)
+
+Deterministic: the same seeds give the same files. Held-out seeds are refused before anything is
+rendered (:func:`sim.seeds.check_training_seed`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Iterable
+
+import cv2
+from tqdm import tqdm
+
+from sim.camera import Camera
+from sim.ground_truth import scene_ground_truth
+from sim.layout import sample_layout
+from sim.scene import SceneConfig, TabletopScene
+from sim.seeds import check_training_seed, parse_seed_range
+from training.data import teachers
+from training.data.llava_format import make_record, write_llava_json
+from training.data.teachers import KINDS, STAGE_OF_KIND, check_kind
+
+STAGE_FILES = {1: "stage1_captions.json", 2: "stage2_instruct.json"}
+IMAGES_DIR = "images"
+
+
+def render_seed(seed: int, width: int, height: int) -> tuple:
+    """(rgb image, ground truth) of a seed's scene."""
+    scene = TabletopScene(sample_layout(seed), SceneConfig(width=width, height=height))
+    with Camera(scene) as camera:
+        frame = camera.frame()
+        truth = scene_ground_truth(scene, camera, frame)
+    return frame.rgb, truth
+
+
+def write_image(images_dir: Path, seed: int, rgb, truth: dict) -> str:
+    """Write the PNG and scene.json; return the image path relative to ``images_dir``."""
+    name = f"{seed:06d}"
+    png = images_dir / f"{name}.png"
+    if not cv2.imwrite(str(png), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+        raise OSError(f"could not write {png}")
+    (images_dir / f"{name}.scene.json").write_text(json.dumps(truth, indent=1) + "\n")
+    return png.name
+
+
+def records_for(teacher, truth: dict, image: str, seed: int, kinds: Iterable[str]) -> dict[int, list[dict]]:
+    """One LLaVA record per kind, grouped by training stage."""
+    by_stage: dict[int, list[dict]] = {}
+    for kind in kinds:
+        rng = random.Random(f"{seed}:{kind}")
+        turns = teacher.respond(truth, kind, rng)
+        record = make_record(f"sim{seed:06d}_{kind}", image, [(t.question, t.answer) for t in turns])
+        by_stage.setdefault(STAGE_OF_KIND[kind], []).append(record)
+    return by_stage
+
+
+def generate(seeds: Iterable[int], out_dir: str | Path, kinds: Iterable[str] = KINDS, teacher: str = "rules",
+             width: int = SceneConfig.width, height: int = SceneConfig.height,
+             teacher_options: dict | None = None, progress: bool = True) -> dict[str, Path]:
+    """Render every seed and write the data files; returns ``{"stage1": path, "stage2": path, "images": dir}``
+    (a stage's file only if one of ``kinds`` belongs to it)."""
+    seeds = [check_training_seed(int(s)) for s in seeds]
+    if not seeds:
+        raise ValueError("no seeds given")
+    kinds = [check_kind(k) for k in kinds]
+    if not kinds:
+        raise ValueError(f"no kinds given; known: {list(KINDS)}")
+    chosen = teachers.get(teacher, **(teacher_options or {}))
+    out = Path(out_dir)
+    images_dir = out / IMAGES_DIR
+    images_dir.mkdir(parents=True, exist_ok=True)
+    by_stage: dict[int, list[dict]] = {stage: [] for stage in sorted({STAGE_OF_KIND[k] for k in kinds})}
+    for seed in tqdm(seeds, desc=f"generating ({teacher})", unit="scene", disable=not progress):
+        rgb, truth = render_seed(seed, width, height)
+        image = write_image(images_dir, seed, rgb, truth)
+        for stage, records in records_for(chosen, truth, image, seed, kinds).items():
+            by_stage[stage] += records
+    paths = {f"stage{stage}": write_llava_json(out / STAGE_FILES[stage], records)
+             for stage, records in by_stage.items()}
+    paths["images"] = images_dir
+    return paths
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="llava-ros data generate", description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", required=True, type=parse_seed_range,
+                        help="training seeds A:B (B exclusive) or a single seed; must be < 1,000,000")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--teacher", default="rules", choices=teachers.names())
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help=f"comma-separated response kinds (default: all of {','.join(KINDS)})")
+    parser.add_argument("--width", type=int, default=SceneConfig.width)
+    parser.add_argument("--height", type=int, default=SceneConfig.height)
+    parser.add_argument("--base-url", help="openai teacher: endpoint, e.g. http://localhost:8000/v1")
+    parser.add_argument("--model", help="openai teacher: model name")
+    parser.add_argument("--api-key-env", help="openai teacher: environment variable holding the key "
+                                              "('' for none)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    options = {k: v for k, v in {"base_url": args.base_url, "model": args.model,
+                                 "api_key_env": args.api_key_env}.items() if v is not None}
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    try:
+        paths = generate(args.seeds, args.out, kinds=kinds, teacher=args.teacher, width=args.width,
+                         height=args.height, teacher_options=options, progress=not args.quiet)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Multi-turn conversation questions (the paper's "conversation" type), answered from ground truth.
+
+Each question type is a function ``(facts, rng) -> Turn | None`` (None: does not apply to this
+scene); several templates per type, chosen by ``rng``. Every visible object an answer names
+carries its box.
+"""
+from __future__ import annotations
+
+import random
+
+from sim.catalogue import COLOURS, SHAPES
+from training.data.scene_facts import SceneFacts, count_word, join_phrases
+from training.data.teachers.base import Turn
+
+MAX_TURNS = 5
+
+
+def _plural(shape: str, n: int) -> str:
+    return shape if n == 1 else shape + "s"
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
+def _cap(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+def colour_of(facts: SceneFacts, rng: random.Random) -> Turn | None:
+    candidates = [(o, ref) for o in facts.visible if (ref := facts.unique_reference(o)) and o.colour not in ref]
+    if not candidates:
+        return None
+    obj, ref = rng.choice(candidates)
+    question = rng.choice(["What colour is the {r}?", "What is the colour of the {r} in the image?",
+                           "Which colour does the {r} have?", "Can you tell me the colour of the {r}?"])
+    answer = rng.choice(["The {r} is {c}: it is {o}.", "It is {c}. The {r} in the image is {o}.",
+                         "{C}. You can see it as {o}."])
+    return Turn(question.format(r=ref), answer.format(r=ref, c=obj.colour, C=_cap(obj.colour), o=obj.ref()),
+                {"type": "colour", "label": obj.label, "colour": obj.colour})
+
+
+def shape_of(facts: SceneFacts, rng: random.Random) -> Turn | None:
+    candidates = [(o, ref) for o in facts.visible if (ref := facts.unique_reference(o)) and o.shape not in ref]
+    if not candidates:
+        return None
+    obj, ref = rng.choice(candidates)
+    question = rng.choice(["What shape is the {r}?", "What kind of object is the {r}?",
+                           "Describe the shape of the {r}."])
+    answer = rng.choice(["The {r} is a {s}: {o}.", "It is a {s}, {o}.", "A {s}. It is {o}."])
+    return Turn(question.format(r=ref), answer.format(r=ref, s=obj.shape, o=obj.ref()),
+                {"type": "shape", "label": obj.label, "shape": obj.shape})
+
+
+def how_many(facts: SceneFacts, rng: random.Random) -> Turn | None:
+    attrs = rng.choice([{"colour": rng.choice(list(COLOURS))}, {"shape": rng.choice(SHAPES)}, {}])
+    found = facts.matching(**attrs)
+    n = len(found)
+    colour, shape = attrs.get("colour"), attrs.get("shape")
+    noun = f"{colour} objects" if colour else (f"{shape}s" if shape else "objects")
+    question = rng.choice(["How many {n} are there in the image?", "How many {n} can you see?",
+                           "Count the {n} on the table.", "What is the number of {n} in the picture?"])
+    listed = join_phrases([o.ref() for o in found])
+    if n == 0:
+        answer = rng.choice(["There are no {n} in the image.", "I cannot see any {n}; the count is zero."])
+    elif n == 1:
+        answer = rng.choice(["There is one: {l}.", "Just one, {l}."])
+    else:
+        answer = rng.choice(["There are {k} {n}: {l}.", "I can count {k} {n}: {l}."])
+    fact = {"type": "count", "colour": colour, "shape": shape, "n": n}
+    return Turn(question.format(n=noun), answer.format(n=noun, k=count_word(n), l=listed), fact)
+
+
+def where_is(facts: SceneFacts, rng: random.Random) -> Turn | None:
+    if not facts.visible:
+        return None
+    obj = rng.choice(facts.visible)
+    question = rng.choice(["Where is the {l}?", "Where is the {l} in the image?",
+                           "Can you locate the {l}?", "Show me where the {l} is.",
+                           "Give the bounding box of the {l}."])
+    ordered = facts.left_to_right()
+    side = ["on the left side", "in the middle", "on the right side"][min(2, int(3 * obj.u / facts.width))]
+    answer = rng.choice([f"The {{n}} is {side} of the image.", "It is here: {r}.",
+                         f"You can find {{r}} {side} of the image."])
+    if len(ordered) > 1 and rng.random() < 0.5:
+        rank = ordered.index(obj)
+        answer += f" It is number {rank + 1} of {len(ordered)} objects counted from the left."
+    return Turn(question.format(l=obj.label), answer.format(n=obj.named(), r=obj.ref()),
+                {"type": "where", "label": obj.label, "side": side, "rank": ordered.index(obj)})
+
+
+def is_there(facts: SceneFacts, rng: random.Random) -> Turn | None:
+    present = [o.label for o in facts.visible]
+    absent = facts.absent_labels()
+    pool = rng.choice([present or absent, absent or present])
+    if not pool:
+        return None
+    label = rng.choice(pool)
+    question = rng.choice(["Is there {a} in the image?", "Do you see {a}?",
+                           "Is there {a} on the table?", "Can you spot {a} anywhere?"])
+    if label in present:
+        answer = rng.choice(["Yes, there is {r}.", "Yes. {R} stands on the table."])
+        obj = facts.find(label)
+        text = answer.format(r=obj.ref(), R=_cap(obj.ref()))
+    else:
+        same_shape = facts.matching(shape=label.split()[1])
+        text = rng.choice(["No, there is no {l} in the image.", "No, I do not see {a}."]).format(l=label, a=_a(label))
+        if same_shape:
+            text += f" I can see {join_phrases([o.ref() for o in same_shape])}, but no {label}."
+    return Turn(question.format(a=_a(label)), text, {"type": "exists", "label": label, "answer": label in present})
+
+
+def size_of(facts: SceneFacts, rng: random.Random) -> Turn | None:
+    if not facts.visible:
+        return None
+    obj = rng.choice(facts.visible)
+    question = rng.choice(["Is the {l} large or small?", "How big is the {l}?", "What size is the {l}?"])
+    answer = rng.choice(["The {l} is {s}: {o}.", "It is {s}. {O}"])
+    described = obj.described()
+    return Turn(question.format(l=obj.label),
+                answer.format(l=obj.named(), s=obj.size, o=described, O=_cap(described) + "."),
+                {"type": "size", "label": obj.label, "size": obj.size})
+
+
+QUESTIONS = (colour_of, shape_of, how_many, where_is, is_there, size_of)
+
+
+def conversation(facts: SceneFacts, rng: random.Random) -> list[Turn]:
+    """3–5 turns of different question types, in random order; no question is asked twice."""
+    kinds = list(QUESTIONS) + [rng.choice([how_many, is_there, where_is])]
+    rng.shuffle(kinds)
+    turns: list[Turn] = []
+    target = rng.randint(3, MAX_TURNS)
+    for ask in kinds:
+        turn = ask(facts, rng)
+        if turn is not None and all(t.question != turn.question for t in turns):
+            turns.append(turn)
+        if len(turns) == target:
+            break
+    return turns
