@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(PY) -m pytest tests
 
 bench: $(STAMP)
-	$(PY) bench/sim.py
+	$(PY) -m bench.sim
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,6 +1,6 @@
 """Simulation benchmark: render FPS (RGB + depth), physics steps/s, wall time per pick.
 
-    .venv/bin/python bench/sim.py [--picks 10] [--out bench/results/sim.json]
+    .venv/bin/python -m bench.sim [--picks 10] [--out bench/results/sim.json]
 
 Prints a table and writes JSON. Goals (issue #2): >= 20 FPS RGB+depth at 336x336, physics >= 10x real time.
 """

@@ -12,7 +12,9 @@ import sys
 from sim.camera import Camera
 from sim.ground_truth import scene_ground_truth, write_scene
 from sim.layout import sample_layout
+from sim.grasp import GraspExecutor
 from sim.scene import SceneConfig, TabletopScene
+from sim.strip import save_strip
 
 STRIP_EVERY_STEPS = 100
 
@@ -58,18 +60,13 @@ def render_command(args: argparse.Namespace) -> int:
 
 def pick_from_ground_truth(scene: TabletopScene, label: str, strip_path: str | None = None) -> dict:
     """Pick ``label`` aiming at its true centre; return the result JSON dict."""
-    from sim.grasp import GraspExecutor
-    from sim.strip import save_strip
-
     index = scene.index_of(label)
-    frames = []
     camera = Camera(scene) if strip_path else None
-    on_step = (lambda data: frames.append(camera.rgb())) if camera else None
+    on_step = (lambda data: camera.rgb()) if camera else None
     result = GraspExecutor(scene).pick(scene.object_centre(index), on_step=on_step,
                                        step_every=STRIP_EVERY_STEPS)
     if camera:
-        frames.append(camera.rgb())
-        save_strip(frames, strip_path)
+        save_strip([*result.frames, camera.rgb()], strip_path)
         camera.close()
         print(f"saved rollout strip to {strip_path}")
     print(result.message)

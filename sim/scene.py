@@ -67,6 +67,8 @@ def look_at_quat(pos: np.ndarray, target: np.ndarray, up=(0.0, 0.0, 1.0)) -> np.
 def _add_environment(spec: mujoco.MjSpec, cfg: SceneConfig) -> None:
     spec.option.timestep = cfg.timestep
     spec.option.noslip_iterations = 5
+    # Elliptic friction cones: with pyramidal cones a cone gripped by its sloped side slides out of the pads.
+    spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
     spec.visual.global_.offwidth = max(cfg.width, 640)
     spec.visual.global_.offheight = max(cfg.height, 480)
     spec.visual.quality.offsamples = cfg.multisamples
