@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from training.data.boxes import parse_boxes
+from llava_ros.boxes import parse_boxes
 from training.data.generate import generate, main
 from training.data.llava_format import read_llava_json
 

@@ -9,7 +9,7 @@ import pytest
 from sim.captions import count_word
 from sim.catalogue import ObjectSpec
 from training.data import teachers
-from training.data.boxes import format_box, parse_boxes
+from llava_ros.boxes import format_box, parse_boxes
 from training.data.teachers import KINDS
 
 RNG_SEEDS = range(25)

@@ -6,7 +6,7 @@
     purple sphere: [0.66, 0.42, 0.76, 0.51]
     orange cylinder: [0.13, 0.44, 0.24, 0.58]
 
-Boxes use the answer syntax of :mod:`training.data.boxes`, so a teacher can copy them verbatim.
+Boxes use the answer syntax of :mod:`llava_ros.boxes`, so a teacher can copy them verbatim.
 Only visible objects are listed.
 """
 from __future__ import annotations

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sim.captions import count_word, join_phrases, visible_objects
 from sim.catalogue import COLOURS, SHAPES, ObjectSpec
-from training.data.boxes import format_box
+from llava_ros.boxes import format_box
 
 LEFT_RIGHT_MARGIN = 0.05  # fraction of the image width between box centres
 DEPTH_MARGIN_M = 0.04  # camera-frame depth difference, metres

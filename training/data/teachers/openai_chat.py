@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
-from training.data.boxes import box_text, parse_boxes
+from llava_ros.boxes import box_text, parse_boxes
 from training.data.context import context_boxes, symbolic_context
 from training.data.instructions import BRIEF, DETAILED
 from training.data.teachers.base import Turn, check_kind

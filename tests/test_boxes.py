@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from training.data.boxes import (box_text, box_to_pixels, check_box, format_box, normalise_box,
+from llava_ros.boxes import (box_text, box_to_pixels, check_box, format_box, normalise_box,
                                  parse_boxes)
 
 
