@@ -3,6 +3,7 @@
     llava-ros demo                                   # the main job (README quick start)
     llava-ros sim render --seed 3 --out out/scene3   # a scene: rgb.png, depth.npy, scene.json
     llava-ros sim pick --seed 3 --label "red cube"   # a scripted pick; last line is JSON
+    llava-ros ask --image rgb.png --prompt "Where is the red cube?" [--json]
 """
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from llava_ros import demo
+    from llava_ros import ask, demo
     from sim import commands as sim_commands
 
     parser = argparse.ArgumentParser(prog="llava-ros", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sim_commands.add_arguments(sub.add_parser("sim", help="the MuJoCo tabletop simulation"))
     demo.add_arguments(sub.add_parser("demo", help="run the main job: render, answer, pick"))
+    ask.add_arguments(sub.add_parser("ask", help="answer an instruction about an image"))
     return parser
 
 

@@ -25,16 +25,20 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "[setup] creating $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
-PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q)
+pip_install() {
+  # This machine's pip config names local package folders that may be absent; drop those warnings.
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$@" 2>&1 \
+    | { grep -v "^WARNING: Location 'file:///opt/" || true; }
+}
 echo "[setup] installing Python requirements (torch CPU build, mujoco, transformers, ...)"
-"${PIP[@]}" -r requirements.txt
+pip_install -r requirements.txt
 echo "[setup] installing robot assets (gym-hil, without its dependencies)"
-"${PIP[@]}" --no-deps gym-hil==0.1.14
+pip_install --no-deps gym-hil==0.1.14
 echo "[setup] installing ROS 2 wheels"
-"${PIP[@]}" -r requirements-ros.txt
+pip_install -r requirements-ros.txt
 echo "[setup] building the llava_ros_interfaces messages (msg/)"
 bash scripts/build_interfaces.sh "$VENV"
 echo "[setup] installing llava_ros (editable)"
-"${PIP[@]}" --no-deps --no-build-isolation -e .
+pip_install --no-deps --no-build-isolation -e .
 touch "$VENV/.installed"
 echo "[setup] done: $VENV"

@@ -8,7 +8,7 @@ from safetensors.torch import save_file
 
 from llava_ros.model import IMAGE_TOKEN_INDEX, LlavaModel, load_pretrained
 
-from .conftest import tiny_config
+from tests.tiny import tiny_config
 
 
 def write_original(model: LlavaModel, tokenizer, folder, clip_folder, projector: str) -> None:

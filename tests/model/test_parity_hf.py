@@ -8,7 +8,7 @@ from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig as HFLlavaCo
 
 from llava_ros.model import LlavaModel, load_model, load_pretrained, save_pretrained
 
-from .conftest import tiny_config
+from tests.tiny import tiny_config
 
 N_PATCHES = 16  # (32 / 8) ** 2
 
