@@ -4,15 +4,23 @@
     llava-ros sim render --seed 3 --out out/scene3   # a scene: rgb.png, depth.npy, scene.json
     llava-ros sim pick --seed 3 --label "red cube"   # a scripted pick; last line is JSON
     llava-ros ask --image rgb.png --prompt "Where is the red cube?" [--json]
+    llava-ros data generate --seeds 0:1000 --out data/sim   # instruction data (training/data)
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
 # Headless rendering unless the user chose a GL backend; read by mujoco when it is first imported.
 os.environ.setdefault("MUJOCO_GL", "egl")
+
+# Subcommands whose module owns its own argument parser: `llava-ros data generate ARGS` runs
+# `training.data.generate.main(ARGS)`.
+FORWARDED = {
+    ("data", "generate"): ("training.data.generate", "render seeded scenes and write LLaVA-format data"),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,10 +32,19 @@ def build_parser() -> argparse.ArgumentParser:
     sim_commands.add_arguments(sub.add_parser("sim", help="the MuJoCo tabletop simulation"))
     demo.add_arguments(sub.add_parser("demo", help="run the main job: render, answer, pick"))
     ask.add_arguments(sub.add_parser("ask", help="answer an instruction about an image"))
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for (group, name), (module, help_text) in FORWARDED.items():
+        if group not in groups:
+            groups[group] = sub.add_parser(group).add_subparsers(dest=f"{group}_command", required=True)
+        groups[group].add_parser(name, help=help_text, add_help=False)  # listed here, parsed by the module
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    forwarded = FORWARDED.get(tuple(argv[:2]))
+    if forwarded is not None:
+        return int(importlib.import_module(forwarded[0]).main(argv[2:]) or 0)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

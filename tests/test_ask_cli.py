@@ -27,3 +27,9 @@ def test_ask_names_a_missing_model_and_an_unreadable_image(tmp_path, capsys):
     cv2.imwrite(str(tmp_path / "ok.png"), np.zeros((20, 20, 3), np.uint8))
     assert main(["ask", "--image", str(tmp_path / "ok.png"), "--prompt", "hi", "--model", str(tmp_path / "none")]) == 2
     assert "no model at" in capsys.readouterr().err
+
+
+def test_data_generate_is_forwarded_and_refuses_heldout_seeds(tmp_path, capsys):
+    assert main(["data", "generate", "--seeds", "1000000005", "--out", str(tmp_path / "d")]) == 2
+    assert "reserved for held-out evaluation" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
