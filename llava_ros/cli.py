@@ -5,6 +5,8 @@
     llava-ros sim pick --seed 3 --label "red cube"   # a scripted pick; last line is JSON
     llava-ros ask --image rgb.png --prompt "Where is the red cube?" [--json]
     llava-ros data generate --seeds 0:1000 --out data/sim   # instruction data (training/data)
+    llava-ros data tokenizer --data data/sim/*.json --out runs/tokenizer
+    llava-ros train --config training/configs/stage1_pretrain.yaml [--set k=v ...] [--resume]
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 # `training.data.generate.main(ARGS)`.
 FORWARDED = {
     ("data", "generate"): ("training.data.generate", "render seeded scenes and write LLaVA-format data"),
+    ("data", "tokenizer"): ("training.tokenizer", "train the BPE tokenizer on LLaVA-format data"),
+    ("train",): ("training.train.__main__", "train a stage: --config training/configs/STAGE.yaml"),
 }
 
 
@@ -33,18 +37,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_arguments(sub.add_parser("demo", help="run the main job: render, answer, pick"))
     ask.add_arguments(sub.add_parser("ask", help="answer an instruction about an image"))
     groups: dict[str, argparse._SubParsersAction] = {}
-    for (group, name), (module, help_text) in FORWARDED.items():
+    for key, (_, help_text) in FORWARDED.items():  # listed here, parsed by their modules
+        if len(key) == 1:
+            sub.add_parser(key[0], help=help_text, add_help=False)
+            continue
+        group, name = key
         if group not in groups:
             groups[group] = sub.add_parser(group).add_subparsers(dest=f"{group}_command", required=True)
-        groups[group].add_parser(name, help=help_text, add_help=False)  # listed here, parsed by the module
+        groups[group].add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    forwarded = FORWARDED.get(tuple(argv[:2]))
-    if forwarded is not None:
-        return int(importlib.import_module(forwarded[0]).main(argv[2:]) or 0)
+    for key, (module, _) in FORWARDED.items():
+        if tuple(argv[:len(key)]) == key:
+            return int(importlib.import_module(module).main(argv[len(key):]) or 0)
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
