@@ -6,6 +6,7 @@
     llava-ros ask --image rgb.png --prompt "Where is the red cube?" [--json]
     llava-ros data generate --seeds 0:1000 --out data/sim   # instruction data (training/data)
     llava-ros data tokenizer --data data/sim/*.json --out runs/tokenizer
+    llava-ros eval sim --seeds 1000000000:1000000100 [--model DIR]
     llava-ros train --config training/configs/stage1_pretrain.yaml [--set k=v ...] [--resume]
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ FORWARDED = {
 
 def build_parser() -> argparse.ArgumentParser:
     from llava_ros import ask, demo
+    from llava_ros.eval import command as eval_command
     from sim import commands as sim_commands
 
     parser = argparse.ArgumentParser(prog="llava-ros", description=__doc__.splitlines()[0])
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim_commands.add_arguments(sub.add_parser("sim", help="the MuJoCo tabletop simulation"))
     demo.add_arguments(sub.add_parser("demo", help="run the main job: render, answer, pick"))
     ask.add_arguments(sub.add_parser("ask", help="answer an instruction about an image"))
+    eval_command.add_arguments(sub.add_parser("eval", help="offline evaluation (predict, then score)"))
     groups: dict[str, argparse._SubParsersAction] = {}
     for key, (_, help_text) in FORWARDED.items():  # listed here, parsed by their modules
         if len(key) == 1:

@@ -1,0 +1,74 @@
+"""The sim benchmark: real held-out renders; reference answers score 1.0, corrupted answers 0."""
+import json
+import re
+
+import pytest
+
+from llava_ros.cli import main
+from llava_ros.eval.benchmarks import get_benchmark
+from tests.tiny import save_tiny_checkpoint
+
+SEEDS = range(1_000_000_000, 1_000_000_004)
+
+
+@pytest.fixture(scope="module")
+def items(tmp_path_factory):
+    return get_benchmark("sim")(SEEDS).items(tmp_path_factory.mktemp("sim"), progress=False)
+
+
+def _flip(answer: str, family: str) -> str:
+    swaps = {"colour": ("red", "green", "blue", "yellow", "purple", "orange"),
+             "shape": ("cube", "sphere", "cylinder", "cone")}
+    if family in swaps:
+        words = swaps[family]
+        def swap(m):
+            new = words[(words.index(m.group(1).lower()) + 1) % len(words)]
+            return new.capitalize() if m.group(1)[0].isupper() else new
+        return re.sub(r"\b(" + "|".join(words) + r")\b", swap, answer, flags=re.IGNORECASE)
+    if family in ("exists", "left_of"):
+        return re.sub(r"\b(Yes|No|yes|no)\b", lambda m: {"Yes": "No", "No": "Yes", "yes": "no", "no": "yes"}[m.group(1)], answer)
+    if family == "count":
+        return "There are seven of them."
+    if family == "where":
+        return "It is at [0.00, 0.00, 0.05, 0.05]."
+    if family == "in_front_of":
+        return re.sub(r"the (\w+ \w+) is in front of the (\w+ \w+)", r"the \2 is in front of the \1", answer)
+    raise AssertionError(family)
+
+
+def test_every_family_is_asked(items):
+    assert {i["family"] for i in items} == {"colour", "shape", "count", "where", "exists", "left_of", "in_front_of"}
+    assert all(i["seed"] in SEEDS for i in items)
+
+
+def test_reference_answers_score_perfectly(items):
+    metrics = get_benchmark("sim").score([{**i, "answer": i["reference"]} for i in items])["metrics"]
+    for name in ("attribute_accuracy", "counting_accuracy", "relation_accuracy", "box_acc_at_0.5", "pope_accuracy", "pope_f1"):
+        assert metrics[name] == pytest.approx(1.0), name
+    assert metrics["box_mean_iou"] > 0.9
+
+
+def test_corrupted_answers_score_zero(items):
+    rows = [{**i, "answer": _flip(i["reference"], i["family"])} for i in items]
+    metrics = get_benchmark("sim").score(rows)["metrics"]
+    for name in ("attribute_accuracy", "counting_accuracy", "relation_accuracy", "box_acc_at_0.5", "pope_accuracy"):
+        assert metrics[name] == pytest.approx(0.0), name
+
+
+def test_training_seeds_are_refused():
+    with pytest.raises(ValueError, match="held-out seeds"):
+        get_benchmark("sim")(range(0, 5))
+
+
+def test_eval_sim_command_writes_reports_and_resumes(tmp_path, capsys):
+    model = save_tiny_checkpoint(tmp_path / "model")
+    args = ["eval", "sim", "--seeds", "1000000007:1000000008", "--model", str(model), "--out", str(tmp_path / "run"),
+            "--max-new-tokens", "4", "--quiet"]
+    assert main(args) == 0
+    run = tmp_path / "run"
+    rows = (run / "predictions.jsonl").read_text().splitlines()
+    assert rows and all(json.loads(r)["engine"] == "torch" for r in rows)
+    assert {"metrics", "counts", "goals"} <= set(json.loads((run / "scores.json").read_text()))
+    assert "| attribute_accuracy |" in (run / "scores.md").read_text() and (run / "scores.png").stat().st_size > 0
+    assert main(args) == 0
+    assert len((run / "predictions.jsonl").read_text().splitlines()) == len(rows), "rerun answered again"
