@@ -53,3 +53,18 @@ def test_refuses_heldout_seeds_before_rendering(tmp_path):
     assert main(["--seeds", "1000000005", "--out", str(tmp_path / "cli")]) == 2
     with pytest.raises(ValueError, match="unknown response kind 'captions'"):
         generate([3], tmp_path / "out", kinds=["captions"])
+
+
+def test_reuse_renders_and_variants(tmp_path):
+    from training.data.generate import generate
+    from training.data.llava_format import read_llava_json
+
+    first = generate([21], tmp_path, kinds=["conversation"], width=96, height=96, progress=False)
+    png = first["images"] / "000021.png"
+    stamp = png.stat().st_mtime_ns
+    again = generate([21], tmp_path, kinds=["conversation"], width=96, height=96, progress=False,
+                     variants=3, reuse_renders=True)
+    assert png.stat().st_mtime_ns == stamp, "the render was redone"
+    records = read_llava_json(again["stage2"])
+    assert [r["id"] for r in records] == ["sim000021_conversation", "sim000021_conversation_1", "sim000021_conversation_2"]
+    assert len({str(r["conversations"]) for r in records}) == 3

@@ -59,22 +59,40 @@ def write_image(images_dir: Path, seed: int, rgb, truth: dict) -> str:
     return png.name
 
 
-def records_for(teacher, truth: dict, image: str, seed: int, kinds: Iterable[str]) -> dict[int, list[dict]]:
-    """One LLaVA record per kind, grouped by training stage."""
+def existing_render(images_dir: Path, seed: int, width: int, height: int) -> tuple[str, dict] | None:
+    """(image name, ground truth) of an earlier render of ``seed`` at this size, or None."""
+    png, truth_path = images_dir / f"{seed:06d}.png", images_dir / f"{seed:06d}.scene.json"
+    if not (png.is_file() and truth_path.is_file()):
+        return None
+    truth = json.loads(truth_path.read_text())
+    if (truth["camera"]["width"], truth["camera"]["height"]) != (width, height) or truth["seed"] != seed:
+        return None
+    return png.name, truth
+
+
+def records_for(teacher, truth: dict, image: str, seed: int, kinds: Iterable[str],
+                variants: int = 1) -> dict[int, list[dict]]:
+    """``variants`` LLaVA records per kind (different draws of questions and phrasing), by stage."""
     by_stage: dict[int, list[dict]] = {}
     for kind in kinds:
-        rng = random.Random(f"{seed}:{kind}")
-        turns = teacher.respond(truth, kind, rng)
-        record = make_record(f"sim{seed:06d}_{kind}", image, [(t.question, t.answer) for t in turns])
-        by_stage.setdefault(STAGE_OF_KIND[kind], []).append(record)
+        for v in range(variants):
+            rng = random.Random(f"{seed}:{kind}" if v == 0 else f"{seed}:{kind}:{v}")
+            turns = teacher.respond(truth, kind, rng)
+            suffix = "" if v == 0 else f"_{v}"
+            record = make_record(f"sim{seed:06d}_{kind}{suffix}", image, [(t.question, t.answer) for t in turns])
+            by_stage.setdefault(STAGE_OF_KIND[kind], []).append(record)
     return by_stage
 
 
 def generate(seeds: Iterable[int], out_dir: str | Path, kinds: Iterable[str] = KINDS, teacher: str = "rules",
              width: int = SceneConfig.width, height: int = SceneConfig.height,
-             teacher_options: dict | None = None, progress: bool = True) -> dict[str, Path]:
+             teacher_options: dict | None = None, progress: bool = True, variants: int = 1,
+             reuse_renders: bool = False) -> dict[str, Path]:
     """Render every seed and write the data files; returns ``{"stage1": path, "stage2": path, "images": dir}``
-    (a stage's file only if one of ``kinds`` belongs to it)."""
+    (a stage's file only if one of ``kinds`` belongs to it). ``reuse_renders`` takes a seed's image and
+    ground truth from an earlier run into the same folder when they exist at this size."""
+    if variants < 1:
+        raise ValueError(f"variants must be >= 1, got {variants}")
     seeds = [check_training_seed(int(s)) for s in seeds]
     if not seeds:
         raise ValueError("no seeds given")
@@ -87,9 +105,13 @@ def generate(seeds: Iterable[int], out_dir: str | Path, kinds: Iterable[str] = K
     images_dir.mkdir(parents=True, exist_ok=True)
     by_stage: dict[int, list[dict]] = {stage: [] for stage in sorted({STAGE_OF_KIND[k] for k in kinds})}
     for seed in tqdm(seeds, desc=f"generating ({teacher})", unit="scene", disable=not progress):
-        rgb, truth = render_seed(seed, width, height)
-        image = write_image(images_dir, seed, rgb, truth)
-        for stage, records in records_for(chosen, truth, image, seed, kinds).items():
+        earlier = existing_render(images_dir, seed, width, height) if reuse_renders else None
+        if earlier is None:
+            rgb, truth = render_seed(seed, width, height)
+            image = write_image(images_dir, seed, rgb, truth)
+        else:
+            image, truth = earlier
+        for stage, records in records_for(chosen, truth, image, seed, kinds, variants).items():
             by_stage[stage] += records
     paths = {f"stage{stage}": write_llava_json(out / STAGE_FILES[stage], records)
              for stage, records in by_stage.items()}
@@ -111,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", help="openai teacher: model name")
     parser.add_argument("--api-key-env", help="openai teacher: environment variable holding the key "
                                               "('' for none)")
+    parser.add_argument("--variants", type=int, default=1,
+                        help="records per kind and scene (different questions and phrasings of the same image)")
+    parser.add_argument("--reuse-renders", action="store_true",
+                        help="take images + scene.json already in OUT/images instead of rendering again")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -122,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     try:
         paths = generate(args.seeds, args.out, kinds=kinds, teacher=args.teacher, width=args.width,
-                         height=args.height, teacher_options=options, progress=not args.quiet)
+                         height=args.height, teacher_options=options, progress=not args.quiet,
+                         variants=args.variants, reuse_renders=args.reuse_renders)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
