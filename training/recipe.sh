@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole recipe that produces the shipped model, from sim seeds to an evaluated checkpoint:
+# data → tokenizer → CLIP-style vision pretraining → LLM pretraining → stage 1 → stage 2 → eval.
+#
+#   bash training/recipe.sh                    # defaults below
+#   SEEDS=0:6000 EPOCHS_STAGE2=3 RUNS=runs/v1 bash training/recipe.sh
+#
+# Steps whose final output exists are skipped, and a stopped training step resumes from its last
+# checkpoint, so running the script again continues where it stopped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+SEEDS=${SEEDS:-0:2000}            # training seeds (< 1,000,000)
+VARIANTS=${VARIANTS:-1}           # records per kind and scene
+DATA=${DATA:-data/sim_v1}         # rendered scenes + LLaVA-format JSON
+RUNS=${RUNS:-runs/v0}
+EVAL_SEEDS=${EVAL_SEEDS:-1000000000:1000000100}   # held-out seeds, never trained on
+EPOCHS_CLIP=${EPOCHS_CLIP:-8}
+EPOCHS_LLM=${EPOCHS_LLM:-1}
+EPOCHS_STAGE1=${EPOCHS_STAGE1:-1}
+EPOCHS_STAGE2=${EPOCHS_STAGE2:-1}
+export MUJOCO_GL=${MUJOCO_GL:-egl}
+
+step() { echo "[recipe $(date +%H:%M:%S)] $*"; }
+train() {  # train NAME CONFIG OVERRIDES...
+  local name=$1 config=$2; shift 2
+  if [ -f "$RUNS/$name/final/config.json" ]; then step "$name: done, skipping"; return; fi
+  local resume=()
+  ls -d "$RUNS/$name"/checkpoints/step_* >/dev/null 2>&1 && resume=(--resume)
+  step "$name: training ($config)"
+  "$PY" -m training.train --config "$config" "${resume[@]}" --set run.output_dir="$RUNS/$name" "$@"
+}
+
+S1="$DATA/stage1_captions.json"; S2="$DATA/stage2_instruct.json"
+if [ ! -f "$S2" ]; then
+  step "data: seeds $SEEDS → $DATA"
+  "$PY" -m training.data.generate --seeds "$SEEDS" --out "$DATA" --variants "$VARIANTS" --reuse-renders --quiet
+fi
+if [ ! -f "$RUNS/tokenizer/tokenizer.json" ]; then
+  step "tokenizer"
+  "$PY" -m training.tokenizer --data "$S1" "$S2" --out "$RUNS/tokenizer"
+fi
+train clip training/configs/clip.yaml model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1]" run.epochs="$EPOCHS_CLIP"
+train llm training/configs/llm.yaml model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1,$S2]" run.epochs="$EPOCHS_LLM"
+train stage1 training/configs/stage1_pretrain.yaml model.vision.pretrained_path="$RUNS/clip/final" \
+  model.text.pretrained_path="$RUNS/llm/final" "data.train_json=[$S1]" run.epochs="$EPOCHS_STAGE1"
+train stage2 training/configs/stage2_finetune.yaml model.init_from="$RUNS/stage1/final" \
+  "data.train_json=[$S2]" run.epochs="$EPOCHS_STAGE2"
+step "eval: held-out seeds $EVAL_SEEDS"
+"$PY" -m llava_ros.cli eval sim --seeds "$EVAL_SEEDS" --model "$RUNS/stage2/final" --out "$RUNS/eval_sim" --quiet
+step "done: $RUNS/stage2/final"
