@@ -5,34 +5,20 @@
 """
 from __future__ import annotations
 
-from typing import Callable
-
 from llava_ros.engine.base import Engine, EngineResult, GenerationSettings
+from llava_ros.registry import Registry
 
-_ENGINES: dict[str, Callable[..., Engine]] = {}
-
-
-def register_engine(name: str) -> Callable[[type], type]:
-    def wrap(cls: type) -> type:
-        if name in _ENGINES:
-            raise ValueError(f"engine {name!r} is already registered")
-        _ENGINES[name] = cls
-        cls.name = name
-        return cls
-    return wrap
-
-
-def engine_names() -> list[str]:
-    return sorted(_ENGINES)
+ENGINES: Registry = Registry("engine")
+register_engine = ENGINES.register
+engine_names = ENGINES.names
 
 
 def create_engine(name: str, **kwargs) -> Engine:
     """Build the engine registered as ``name`` (e.g. ``"torch"``) with its keyword arguments."""
-    if name not in _ENGINES:
-        raise ValueError(f"unknown engine {name!r}; registered: {engine_names()}")
-    return _ENGINES[name](**kwargs)
+    return ENGINES.create(name, **kwargs)
 
 
 from llava_ros.engine import torch_engine  # noqa: E402,F401  (registers "torch")
 
-__all__ = ["Engine", "EngineResult", "GenerationSettings", "create_engine", "engine_names", "register_engine"]
+__all__ = ["ENGINES", "Engine", "EngineResult", "GenerationSettings", "create_engine", "engine_names",
+           "register_engine"]

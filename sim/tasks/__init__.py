@@ -5,30 +5,16 @@ Register a task class with ``@register("name")``; it must provide ``reset(seed)`
 """
 from __future__ import annotations
 
-from typing import Callable
+from llava_ros.registry import Registry
 
-_TASKS: dict[str, type] = {}
-
-
-def register(name: str) -> Callable[[type], type]:
-    def wrap(cls: type) -> type:
-        if name in _TASKS:
-            raise ValueError(f"task {name!r} is already registered by {_TASKS[name].__name__}")
-        _TASKS[name] = cls
-        cls.name = name
-        return cls
-    return wrap
-
-
-def names() -> list[str]:
-    return sorted(_TASKS)
+TASKS: Registry = Registry("task")
+register = TASKS.register
+names = TASKS.names
 
 
 def load(name: str, seed: int, **kwargs):
     """Build the task ``name`` with ``kwargs`` and reset it to the layout of ``seed``."""
-    if name not in _TASKS:
-        raise KeyError(f"unknown task {name!r}; registered: {names()}")
-    task = _TASKS[name](**kwargs)
+    task = TASKS.create(name, **kwargs)
     task.reset(seed)
     return task
 
