@@ -26,6 +26,8 @@ setup(
     entry_points={
         "console_scripts": [
             "llava-ros = llava_ros.cli:main",
+            "perception_node = llava_ros.ros.perception_node:main",
+            "sim_node = sim.ros_node:main",
         ],
     },
 )

@@ -6,6 +6,7 @@
     llava-ros ask --image rgb.png --prompt "Where is the red cube?" [--json]
     llava-ros data generate --seeds 0:1000 --out data/sim   # instruction data (training/data)
     llava-ros data tokenizer --data data/sim/*.json --out runs/tokenizer
+    llava-ros launch all [--set perception.model_path=DIR]   # sim + perception nodes (pip-only ROS 2)
     llava-ros eval sim --seeds 1000000000:1000000100 [--model DIR]
     llava-ros train --config training/configs/stage1_pretrain.yaml [--set k=v ...] [--resume]
 """
@@ -29,7 +30,7 @@ FORWARDED = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from llava_ros import ask, demo
+    from llava_ros import ask, demo, launcher
     from llava_ros.eval import command as eval_command
     from sim import commands as sim_commands
 
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_arguments(sub.add_parser("demo", help="run the main job: render, answer, pick"))
     ask.add_arguments(sub.add_parser("ask", help="answer an instruction about an image"))
     eval_command.add_arguments(sub.add_parser("eval", help="offline evaluation (predict, then score)"))
+    launcher.add_arguments(sub.add_parser("launch", help="start the ROS 2 nodes (sim, perception, all) "
+                                                        "without ros2 launch"))
     groups: dict[str, argparse._SubParsersAction] = {}
     for key, (_, help_text) in FORWARDED.items():  # listed here, parsed by their modules
         if len(key) == 1:
