@@ -22,6 +22,11 @@ EPOCHS_STAGE2=${EPOCHS_STAGE2:-1}
 export MUJOCO_GL=${MUJOCO_GL:-egl}
 
 step() { echo "[recipe $(date +%H:%M:%S)] $*"; }
+mkdir -p "$RUNS"
+# What this run was asked to do, for the model card (python -m training.ship).
+cat > "$RUNS/recipe.env" <<ENV
+SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2
+ENV
 train() {  # train NAME CONFIG OVERRIDES...
   local name=$1 config=$2; shift 2
   if [ -f "$RUNS/$name/final/config.json" ]; then step "$name: done, skipping"; return; fi

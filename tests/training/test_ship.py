@@ -1,0 +1,30 @@
+"""Shipping a run: the checkpoint is copied, loads, and the model card records what it should."""
+import json
+
+import pytest
+
+from llava_ros.model import load_pretrained
+from tests.tiny import save_tiny_checkpoint
+from training.ship import main, ship
+
+
+def test_ship_copies_the_model_and_writes_its_card(tmp_path):
+    run = tmp_path / "run"
+    save_tiny_checkpoint(run / "stage2" / "final")
+    for stage, elapsed in (("clip", 120.0), ("stage2", 600.0)):
+        (run / stage).mkdir(parents=True, exist_ok=True)
+        (run / stage / "metrics.jsonl").write_text(json.dumps({"step": 1, "elapsed_s": elapsed}) + "\n")
+    (run / "eval_sim").mkdir()
+    (run / "eval_sim" / "scores.md").write_text("# sim eval\n\n| metric | value |\n|---|---|\n| pope_f1 | 0.500 |\n")
+    (run / "recipe.env").write_text("SEEDS=0:10 RUNS=run")
+    out = ship(run, tmp_path / "shipped")
+    model, tokenizer = load_pretrained(out)
+    card = (out / "README.md").read_text()
+    assert "| pope_f1 | 0.500 |" in card and "SEEDS=0:10 RUNS=run bash training/recipe.sh" in card
+    assert "| stage2 | 10.0 min |" in card and "| llm | n/a |" in card
+    assert f"| total | {sum(p.numel() for p in model.parameters()):,} |" in card
+
+
+def test_ship_without_a_trained_run_names_the_problem(tmp_path, capsys):
+    assert main(["--run", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 2
+    assert "holds no trained model" in capsys.readouterr().err
