@@ -7,7 +7,11 @@
     llava-ros data generate --seeds 0:1000 --out data/sim   # instruction data (training/data)
     llava-ros data tokenizer --data data/sim/*.json --out runs/tokenizer
     llava-ros launch all [--set perception.model_path=DIR]   # sim + perception nodes (pip-only ROS 2)
+    llava-ros plan [--seed 3] [--model DIR] [--join] "pick up the red cube"   # last line is JSON
+    llava-ros eval grasp --episodes 50 --seeds 1000000000:1000000200 [--model DIR]
     llava-ros eval sim --seeds 1000000000:1000000100 [--model DIR]
+    llava-ros export --model DIR --format onnx                # ONNX graphs for the onnx/tensorrt engines
+    llava-ros serve --engine torch --model DIR --port 8000    # OpenAI-compatible chat-completions server
     llava-ros train --config training/configs/stage1_pretrain.yaml [--set k=v ...] [--resume]
 """
 from __future__ import annotations
@@ -26,12 +30,15 @@ FORWARDED = {
     ("data", "generate"): ("training.data.generate", "render seeded scenes and write LLaVA-format data"),
     ("data", "tokenizer"): ("training.tokenizer", "train the BPE tokenizer on LLaVA-format data"),
     ("train",): ("training.train.__main__", "train a stage: --config training/configs/STAGE.yaml"),
+    ("export",): ("llava_ros.engine.export", "export a checkpoint to ONNX (--format tensorrt: also TensorRT plans)"),
+    ("serve",): ("llava_ros.serve.server", "serve an engine over the OpenAI chat-completions API"),
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     from llava_ros import ask, demo, launcher
     from llava_ros.eval import command as eval_command
+    from llava_ros.ros import planner
     from sim import commands as sim_commands
 
     parser = argparse.ArgumentParser(prog="llava-ros", description=__doc__.splitlines()[0])
@@ -42,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     eval_command.add_arguments(sub.add_parser("eval", help="offline evaluation (predict, then score)"))
     launcher.add_arguments(sub.add_parser("launch", help="start the ROS 2 nodes (sim, perception, all) "
                                                         "without ros2 launch"))
+    planner.add_arguments(sub.add_parser("plan", help="example planner: instruction → ask_scene → pick_object "
+                                                      "(last line JSON)"))
     groups: dict[str, argparse._SubParsersAction] = {}
     for key, (_, help_text) in FORWARDED.items():  # listed here, parsed by their modules
         if len(key) == 1:

@@ -1,40 +1,132 @@
-"""``llava-ros demo``: the main job from the README's quick start.
+"""``llava-ros demo`` (``make demo``): the whole loop: sim + perception node, three questions, one pick.
 
-For now: render a seeded scene, write its ground truth and perform a scripted pick of one object,
-printing the result. Later the same command runs sim + perception node + default model.
+    llava-ros demo [--seed 7] [--model DIR] [--out out/demo]
+
+Starts the sim and the perception node (the shipped model unless ``--model``) with the launcher,
+asks three instructions over ``ask_scene``, prints the answers, picks one grounded object over
+``pick_object`` and prints the grasp result as JSON (the last line). Saves ``annotated.png`` (the
+answered image with every grounded box and label) and ``pick_strip.png`` (the camera before and
+after the pick; the sim renders no frames while a pick runs). Exit status 0 when the pick succeeded,
+1 otherwise, 2 when the model folder is missing.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
+import cv2
+import numpy as np
+
+from llava_ros.ask import DEFAULT_MODEL
+
 DEFAULT_SEED = 7
+DESCRIBE = "Describe the image concisely."
+COUNT = "How many objects are there in the image?"
+BOX_COLOURS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240)]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="scene seed")
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="checkpoint folder (default: the shipped model)")
     parser.add_argument("--out", default="out/demo", help="folder for images and results")
+    parser.add_argument("--max-new-tokens", type=int, default=0, help="answer budget (0 = node parameter)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra node parameter, as for llava-ros launch (repeatable)")
     parser.set_defaults(func=run)
 
 
+def annotate(rgb: np.ndarray, objects: list) -> np.ndarray:
+    """The image with each grounded object's box and label drawn (OpenCV), as RGB."""
+    out = rgb.copy()
+    scale = max(0.35, out.shape[1] / 900)
+    for i, obj in enumerate(objects):
+        colour = BOX_COLOURS[i % len(BOX_COLOURS)]
+        x1, y1, x2, y2 = (int(round(float(c))) for c in obj.bbox_xyxy)
+        cv2.rectangle(out, (x1, y1), (x2 - 1, y2 - 1), colour, 2)
+        text = obj.label + ("" if obj.position_valid else " (no 3-D)")
+        (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+        top = max(0, y1 - h - 6)
+        cv2.rectangle(out, (x1, top), (x1 + w + 4, top + h + 6), colour, -1)
+        cv2.putText(out, text, (x1 + 2, top + h + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def save_rgb(path: Path, rgb: np.ndarray) -> Path:
+    if not cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
+        raise OSError(f"could not write {path}")
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
-    from sim.camera import Camera
-    from sim.commands import pick_from_ground_truth
-    from sim.ground_truth import scene_ground_truth, write_scene
+    if not (Path(args.model) / "config.json").is_file():
+        print(f"error: no model at {args.model} (config.json missing). The shipped model is not installed "
+              f"here; pass --model DIR with a llava_ros or LLaVA checkpoint folder.", file=sys.stderr)
+        return 2
+    from llava_ros.ros.conversions import image_to_rgb
+    from llava_ros.ros.plan_client import LaunchedGraph, PlannerClient
+    from llava_ros.ros.plan_instruction import choose_target, parse_instruction
+    from llava_ros.ros.planner import object_json
     from sim.layout import sample_layout
-    from sim.scene import TabletopScene
+    from sim.strip import save_strip
 
     out = Path(args.out)
-    scene = TabletopScene(sample_layout(args.seed))
-    with Camera(scene) as camera:
-        frame = camera.frame()
-        truth = scene_ground_truth(scene, camera, frame)
-    write_scene(out, frame, truth)
-    print(f"scene {args.seed}: {truth['captions'][0]}")
-    visible = [o for o in truth["objects"] if o["bbox_xyxy"] is not None]
-    target = max(visible, key=lambda o: o["visible_fraction"])["label"]
-    print(f"picking the {target} (scripted, from ground truth)")
-    result = pick_from_ground_truth(scene, target, str(out / "pick_strip.png"))
-    print(json.dumps(result))
+    out.mkdir(parents=True, exist_ok=True)
+    graph = LaunchedGraph(args.model, args.seed, tuple(args.set), out / "graph.log")
+    print(f"starting sim (seed {args.seed}) + perception node ({args.model}); log: {graph.log_path}", flush=True)
+    try:
+        with PlannerClient("llava_demo", keep_images=30) as client:
+            client.wait_for_graph(graph)
+            since = client.now_s()
+            answers = []
+            described = None
+            for question in (DESCRIBE, COUNT, None):
+                if question is None:  # the third asks about an object the description named (or the scene has)
+                    named = next((o.label for o in described.objects), None) if described else None
+                    question = f"Where is the {named or sample_layout(args.seed).objects[0].label}?"
+                response, seconds = client.ask(question, newer_than=since, max_new_tokens=args.max_new_tokens)
+                if not response.success:
+                    print(f"Q: {question}\n   error: {response.error}", flush=True)
+                    continue
+                answers.append((question, response.answer))
+                described = described or (response.answer if question == DESCRIBE else None)
+                print(f"Q: {question}\nA: {response.answer.answer}   ({seconds:.2f} s)", flush=True)
+                for obj in response.answer.objects:
+                    print(f"   grounded {json.dumps(object_json(obj))}")
+            if not answers:
+                raise RuntimeError("the perception node answered none of the questions")
+
+            # The answered image (all three are about the same, still scene) with every grounded object.
+            last = answers[-1][1]
+            image = client.image_at(last.header.stamp)
+            objects = [o for _, a in answers for o in a.objects]
+            if image is not None:
+                print(f"saved {save_rgb(out / 'annotated.png', annotate(image_to_rgb(image), objects))}")
+            else:
+                print("the answered image was not received; no annotated.png")
+
+            # Pick what the "Where is ...?" answer grounded; else any grounded object with a 3-D point.
+            where_question, where_answer = answers[-1]
+            target = choose_target(parse_instruction(where_question.replace("Where is", "pick up")),
+                                   where_answer.objects).target
+            target = target or next((o for o in objects if o.position_valid), None)
+            if target is None:
+                result = {"success": False, "label": None,
+                          "message": "no object grounded with a 3-D position: nothing to pick"}
+            else:
+                picked, seconds = client.pick(target)
+                after = client.now_s()
+                result = {"success": bool(picked.success), "label": target.label,
+                          "picked_label": picked.picked_label, "lift_m": round(float(picked.lift_m), 4),
+                          "message": picked.message, "target": object_json(target, full=False),
+                          "pick_s": round(seconds, 3)}
+                client.wait_for_frame_after(after)
+                frames = [image_to_rgb(m) for m in (image, client.images[-1]) if m is not None]
+                print(f"saved {save_strip(frames, out / 'pick_strip.png', max_frames=2)}")
+    except (RuntimeError, TimeoutError) as err:
+        result = {"success": False, "label": None, "message": str(err)}
+    finally:
+        graph.stop()
+    print(json.dumps(result), flush=True)
     return 0 if result["success"] else 1

@@ -18,7 +18,12 @@ def create_engine(name: str, **kwargs) -> Engine:
     return ENGINES.create(name, **kwargs)
 
 
+# Each module registers its engine; heavy runtimes (onnxruntime, tensorrt, CUDA) are imported only when an
+# engine is built, so registering them costs nothing and needs none of them installed.
 from llava_ros.engine import torch_engine  # noqa: E402,F401  (registers "torch")
+from llava_ros.engine import onnx_engine  # noqa: E402,F401  (registers "onnx")
+from llava_ros.engine import tensorrt_engine  # noqa: E402,F401  (registers "tensorrt")
+from llava_ros.engine import remote_engine  # noqa: E402,F401  (registers "remote")
 
 __all__ = ["ENGINES", "Engine", "EngineResult", "GenerationSettings", "create_engine", "engine_names",
            "register_engine"]

@@ -33,6 +33,8 @@ class EngineResult:
     stop_reason: str = "max_new_tokens"  # "eos" | "stop_string" | "max_new_tokens"
     latency_s: float = 0.0
     prompt_tokens: int = 0
+    # seconds per phase for engines that measure them: vision_s, prefill_s, decode_s, decode_steps
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def check_prompt(prompt: str, max_chars: int = MAX_PROMPT_CHARS) -> str:

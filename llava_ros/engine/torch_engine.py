@@ -1,54 +1,86 @@
-"""The PyTorch engine: a llava_ros checkpoint folder run with its own generation loop (KV cache)."""
+"""The PyTorch engine: a llava_ros checkpoint folder run by the shared batched decoding loop (KV cache).
+
+    engine = TorchEngine("models/llava-ros-sim")                            # CPU, float32
+    engine = TorchEngine(DIR, device="cuda", dtype="bfloat16", attn="sdpa",
+                         cache="static", compile=True)                      # GPU options
+
+Options for CUDA (they also run on CPU, only slowly or pointlessly):
+- `dtype`: float32 | bfloat16 | float16 (weights and activations);
+- `attn`: the transformers attention implementation (`sdpa`, `eager`, ...);
+- `cache="static"`: a transformers `StaticCache` sized for the request (prompt + max_new_tokens) instead of
+  the growing `DynamicCache`; with `compile=True` the LLM forward is wrapped in `torch.compile`
+  (mode "reduce-overhead" = CUDA graphs on GPU), which needs the static cache's fixed shapes to pay off.
+Tests cover float32, `attn="sdpa"` and the static cache on CPU; bf16/fp16 and `compile` on CUDA were not
+executed on this project's machines (no GPU).
+"""
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
-import numpy as np
 import torch
+from transformers import DynamicCache, StaticCache
 
 from llava_ros.engine import register_engine
-from llava_ros.engine.base import Engine, EngineResult, GenerationSettings, check_image, check_prompt
-from llava_ros.model import (GenerationConfig, ImageProcessor, build_prompt, generate, get_template,
-                             load_pretrained, tokenizer_image_token)
+from llava_ros.engine.decoding import Backend
+from llava_ros.engine.local import LocalEngine
+from llava_ros.engine.prompting import Preprocessor
+from llava_ros.model import LlavaModel, load_pretrained
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+class TorchBackend(Backend):
+    def __init__(self, model: LlavaModel, cache: str = "dynamic", compile: bool = False,
+                 max_cache_len: int | None = None):
+        if cache not in ("dynamic", "static"):
+            raise ValueError(f"cache must be 'dynamic' or 'static', got {cache!r}")
+        if compile and cache != "static":
+            raise ValueError("compile=True needs cache='static' (fixed shapes); got cache='dynamic'")
+        self.model = model
+        self.device = model.device
+        self.cache = cache
+        self.max_cache_len = max_cache_len or model.llm.config.max_position_embeddings
+        self._llm = torch.compile(model.llm, mode="reduce-overhead", dynamic=False) if compile else model.llm
+
+    def encode_images(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.model.encode_images(pixel_values.to(self.device))
+
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return self.model.llm.get_input_embeddings()(input_ids.to(self.device))
+
+    def new_cache(self) -> Any:
+        if self.cache == "static":
+            return StaticCache(config=self.model.llm.config, max_cache_len=self.max_cache_len)
+        return DynamicCache(config=self.model.llm.config)
+
+    def forward(self, inputs_embeds, attention_mask, position_ids, cache):
+        cache = self.new_cache() if cache is None else cache
+        out = self._llm(inputs_embeds=inputs_embeds, attention_mask=attention_mask, position_ids=position_ids,
+                        past_key_values=cache, use_cache=True, logits_to_keep=1)
+        return out.logits[:, -1], out.past_key_values
+
+    def synchronize(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
 
 
 @register_engine("torch")
-class TorchEngine(Engine):
+class TorchEngine(LocalEngine):
     def __init__(self, model_path: str | Path, device: str = "cpu", dtype: str = "float32",
-                 max_context: int | None = None):
+                 max_context: int | None = None, attn: str | None = None, cache: str = "dynamic",
+                 compile: bool = False):
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
         self.model_id = str(model_path)
         self.device = torch.device(device)
-        self.model, self.tokenizer = load_pretrained(model_path, dtype=getattr(torch, dtype))
+        self.model, tokenizer = load_pretrained(model_path, dtype=DTYPES[dtype])
+        if attn is not None:
+            self.model.llm.set_attn_implementation(attn)
+            self.model.vision.clip.set_attn_implementation(attn)
         self.model.to(self.device).eval()
         self.config = self.model.config
-        self.processor = ImageProcessor(self.config.vision)
-        self.stop_str = get_template(self.config.template).stop_str
-        self.max_context = max_context or self.model.llm.config.max_position_embeddings
-
-    def prompt_ids(self, prompt: str, with_image: bool) -> list[int]:
-        text = build_prompt(check_prompt(prompt), self.config.template,
-                            self.config.image_token if with_image else None)
-        ids = tokenizer_image_token(text, self.tokenizer, self.config.image_token_id, self.config.image_token)
-        return ids
-
-    @torch.inference_mode()
-    def answer(self, image: np.ndarray | None, prompt: str, settings: GenerationSettings | None = None,
-               on_text: Callable[[str], None] | None = None) -> EngineResult:
-        settings = settings or GenerationSettings()
-        start = time.perf_counter()
-        ids = self.prompt_ids(prompt, image is not None)
-        pixels = self.processor(check_image(image)) if image is not None else None
-        n_image = self.model.num_image_tokens if image is not None else 0
-        length = len(ids) - (1 if image is not None else 0) + n_image
-        if length + settings.max_new_tokens > self.max_context:
-            raise ValueError(f"prompt is {length} tokens (with {n_image} image tokens); with max_new_tokens="
-                             f"{settings.max_new_tokens} it exceeds the model's context of {self.max_context}")
-        out = generate(self.model, self.tokenizer, ids, pixels,
-                       GenerationConfig(max_new_tokens=settings.max_new_tokens, temperature=settings.temperature,
-                                        top_p=settings.top_p, stop_strings=(self.stop_str,) if self.stop_str else (),
-                                        seed=settings.seed),
-                       on_text=on_text)
-        return EngineResult(text=out.text.strip(), token_ids=out.token_ids, stop_reason=out.stop_reason,
-                            latency_s=time.perf_counter() - start, prompt_tokens=length)
+        self.pre = Preprocessor(self.config, tokenizer, max_context or self.model.llm.config.max_position_embeddings)
+        self.max_context = self.pre.max_context
+        self.processor = self.pre.image_processor
+        self.backend = TorchBackend(self.model, cache, compile, max_cache_len=self.max_context)

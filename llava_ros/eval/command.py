@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from llava_ros.ask import DEFAULT_MODEL, check_model_folder
+from llava_ros.eval import grasp_command
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sim.add_argument("--max-new-tokens", type=int, default=96)
     sim.add_argument("--quiet", action="store_true")
     sim.set_defaults(func=run_sim)
+    grasp_command.add_parser(sub)
 
 
 def run_sim(args: argparse.Namespace) -> int:

@@ -14,3 +14,4 @@ benchmark_names = BENCHMARKS.names
 get_benchmark = BENCHMARKS.get
 
 from llava_ros.eval.benchmarks import sim  # noqa: E402,F401  (registers "sim")
+from llava_ros.eval.benchmarks import grasp  # noqa: E402,F401  (registers "grasp")

@@ -1,0 +1,183 @@
+"""The planner's language side (pure, no ROS): instruction → grounding question → chosen target.
+
+    instruction = parse_instruction("pick up the object left of the red cube")
+    question = grounding_question(instruction)          # what to ask the perception node
+    choice = choose_target(instruction, answer.objects)  # answer: a SceneAnswer (or look-alike)
+
+Instructions name an object by attribute ("pick up the blue cylinder", "grasp the large red
+object") or by an image-space relation to another one ("pick up the object left of the red cube",
+"take the cone to the right of the green sphere"). Left and right are the image's (the camera's
+view), as in :mod:`training.data.scene_facts`.
+
+Questions: an attribute instruction asks "Where is the blue cylinder?", the grounding question the
+model was tuned on. A relation instruction asks for a short description, which names every visible
+object with its box; the planner then applies the relation itself on the boxes (the object on that
+side of the anchor nearest to it). Spatial reasoning on grounded boxes is exact, where asking the
+model "where is the object left of the red cube?" would rely on a question it was never tuned on.
+
+``choose_target`` works on anything with ``label``, ``bbox_xyxy`` and ``position_valid`` (the
+``GroundedObject`` messages of a ``SceneAnswer``), so tests feed it objects built from ground truth.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from llava_ros.eval.answers import first_colour, first_shape
+
+RELATION_QUESTION = "Describe the image concisely."  # a stage-1 instruction: every object with its box
+SIZE_WORDS = ("small", "large")
+_VERB = re.compile(r"^(?:please\s+)?(?:pick\s+up|pick|grasp|grab|take|get|fetch|lift|find)\b\s*")
+_RELATION = re.compile(r"^(?P<target>.+?)\s+(?:that\s+is\s+|which\s+is\s+|standing\s+)?(?:to\s+the\s+|on\s+the\s+)?"
+                       r"(?P<side>left|right)\s+of\s+(?P<anchor>.+)$")
+_ARTICLE = re.compile(r"^(?:the|a|an)\s+")
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """What a phrase says about an object: colour, shape and size words (None when not said)."""
+
+    colour: str | None = None
+    shape: str | None = None
+    size: str | None = None
+
+    @classmethod
+    def parse(cls, phrase: str) -> "Descriptor":
+        words = phrase.lower().split()
+        return cls(first_colour(phrase), first_shape(phrase), next((w for w in words if w in SIZE_WORDS), None))
+
+    @property
+    def names_something(self) -> bool:
+        return self.colour is not None or self.shape is not None
+
+    def phrase(self) -> str:
+        """``"large red cube"``; ``"red object"`` without a shape."""
+        return " ".join(w for w in (self.size, self.colour, self.shape or "object") if w)
+
+    def match(self, label: str) -> int:
+        """How many of our attributes ``label`` states (-1 when it contradicts one of them)."""
+        other = Descriptor.parse(label)
+        score = 0
+        for mine, theirs in ((self.colour, other.colour), (self.shape, other.shape), (self.size, other.size)):
+            if mine is None or theirs is None:
+                continue
+            if mine != theirs:
+                return -1
+            score += 1
+        return score
+
+    def required(self) -> int:
+        """Score of a label that states every attribute we name."""
+        return sum(a is not None for a in (self.colour, self.shape, self.size))
+
+
+@dataclass(frozen=True)
+class Instruction:
+    text: str
+    target: Descriptor
+    side: str | None = None  # "left" | "right" for relation instructions
+    anchor: Descriptor | None = None
+
+    @property
+    def is_relation(self) -> bool:
+        return self.side is not None
+
+
+def _strip(phrase: str) -> str:
+    return _ARTICLE.sub("", phrase.strip(" .!?,;:\"'")).strip()
+
+
+def parse_instruction(text: str) -> Instruction:
+    """``"pick up the red cube"`` → :class:`Instruction`; ``ValueError`` when no object is named."""
+    phrase = _VERB.sub("", " ".join(text.lower().split()).strip(" .!?"))
+    phrase = _strip(phrase)
+    relation = _RELATION.match(phrase)
+    if relation:
+        target, anchor = Descriptor.parse(_strip(relation["target"])), Descriptor.parse(_strip(relation["anchor"]))
+        if not anchor.names_something:
+            raise ValueError(f"instruction {text!r}: the object it is {relation['side']} of names no colour or "
+                             f"shape; say e.g. 'pick up the object left of the red cube'")
+        return Instruction(text, target, relation["side"], anchor)
+    target = Descriptor.parse(phrase)
+    if not target.names_something:
+        raise ValueError(f"instruction {text!r} names no object colour or shape; "
+                         f"say e.g. 'pick up the red cube' or 'pick up the object left of the red cube'")
+    return Instruction(text, target)
+
+
+def grounding_question(instruction: Instruction) -> str:
+    """The question to ask the perception node about the scene (see the module docstring)."""
+    if instruction.is_relation:
+        return RELATION_QUESTION
+    return f"Where is the {instruction.target.phrase()}?"
+
+
+@dataclass
+class Choice:
+    target: Any | None  # the chosen grounded object (with a valid 3-D position), or None
+    reason: str  # why this one, or why none
+
+
+def _centre_u(obj) -> float:
+    return 0.5 * (float(obj.bbox_xyxy[0]) + float(obj.bbox_xyxy[2]))
+
+
+def _best(descriptor: Descriptor, objects: Sequence) -> Any | None:
+    """The object whose label states most of ``descriptor`` (first one on ties), None when none fits."""
+    scored = [(descriptor.match(o.label), -i, o) for i, o in enumerate(objects)]
+    scored = [s for s in scored if s[0] > 0]
+    return max(scored, key=lambda s: s[:2])[2] if scored else None
+
+
+def _unique_by_label(objects: Sequence) -> list:
+    """One object per label (an answer may name an object twice); unlabelled boxes are kept."""
+    seen, unique = set(), []
+    for obj in objects:
+        key = Descriptor.parse(obj.label)
+        if key.names_something and key in seen:
+            continue
+        seen.add(key)
+        unique.append(obj)
+    return unique
+
+
+def _with_position(obj, why: str) -> Choice:
+    if not obj.position_valid:
+        return Choice(None, f"the {obj.label or 'object'} was grounded but has no valid 3-D position "
+                            f"(missing depth or camera info?)")
+    return Choice(obj, why)
+
+
+def choose_target(instruction: Instruction, objects: Sequence) -> Choice:
+    """The grounded object the instruction means (see the module docstring)."""
+    objects = _unique_by_label(objects)
+    grounded = ", ".join(repr(o.label) for o in objects)
+    if not objects:
+        return Choice(None, "no object grounded: the answer gives no boxes")
+    if instruction.is_relation:
+        return _choose_by_relation(instruction, objects, grounded)
+    wanted = instruction.target
+    best = _best(wanted, objects)
+    if best is not None:  # a partial match ("red object" for "red cube") is still the best there is
+        return _with_position(best, f"best label match for {wanted.phrase()!r}: {best.label!r}")
+    unnamed = [o for o in objects if not Descriptor.parse(o.label).names_something]
+    if len(objects) == 1 and unnamed:
+        return _with_position(unnamed[0], f"the answer's only box (unlabelled: {unnamed[0].label!r})")
+    return Choice(None, f"no grounded object matches {wanted.phrase()!r} (grounded: {grounded})")
+
+
+def _choose_by_relation(instruction: Instruction, objects: list, grounded: str) -> Choice:
+    anchor = _best(instruction.anchor, objects)
+    if anchor is None:
+        return Choice(None, f"the {instruction.anchor.phrase()} was not grounded (grounded: {grounded})")
+    u0, side = _centre_u(anchor), instruction.side
+    others = [o for o in objects if o is not anchor and instruction.anchor.match(o.label) < instruction.anchor.required()
+              and instruction.target.match(o.label) >= 0]
+    beside = [o for o in others if (_centre_u(o) < u0 if side == "left" else _centre_u(o) > u0)]
+    if not beside:
+        return Choice(None, f"no grounded {instruction.target.phrase()} {side} of the {anchor.label} "
+                            f"(grounded: {grounded})")
+    nearest = min(beside, key=lambda o: abs(_centre_u(o) - u0))
+    return _with_position(nearest, f"the {instruction.target.phrase()} nearest {side} of the {anchor.label}: "
+                                   f"{nearest.label!r}")

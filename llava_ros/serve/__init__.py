@@ -1,0 +1,1 @@
+"""OpenAI-compatible serving of any engine (`llava-ros serve`); standard library HTTP."""

@@ -1,0 +1,121 @@
+"""``llava-ros plan``: instruction parsing and target choice (pure), and one run over a started graph."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from geometry_msgs.msg import Point
+
+from llava_ros.eval.benchmarks.grasp import attribute_episodes, relation_episodes
+from llava_ros.ros.plan_instruction import (RELATION_QUESTION, Descriptor, choose_target, grounding_question,
+                                            parse_instruction)
+from llava_ros_interfaces.msg import GroundedObject
+from sim.camera import Camera
+from sim.ground_truth import scene_ground_truth
+from sim.layout import sample_layout
+from sim.scene import SceneConfig, TabletopScene
+from training.data.scene_facts import SceneFacts
+from tests.tiny import save_tiny_checkpoint
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SIZE = 336
+
+
+@pytest.mark.parametrize("text, target, side, anchor", [
+    ("pick up the red cube", Descriptor("red", "cube"), None, None),
+    ("Please grasp the large blue cylinder.", Descriptor("blue", "cylinder", "large"), None, None),
+    ("take the red object", Descriptor("red", None), None, None),
+    ("pick up the object left of the red cube", Descriptor(), "left", Descriptor("red", "cube")),
+    ("Grab the cone to the right of the green sphere", Descriptor(None, "cone"), "right", Descriptor("green", "sphere")),
+])
+def test_instructions_parse_into_target_relation_and_anchor(text, target, side, anchor):
+    parsed = parse_instruction(text)
+    assert (parsed.target, parsed.side, parsed.anchor) == (target, side, anchor)
+
+
+def test_questions_and_unparseable_instructions():
+    assert grounding_question(parse_instruction("pick up the red cube")) == "Where is the red cube?"
+    assert grounding_question(parse_instruction("pick up the object left of the red cube")) == RELATION_QUESTION
+    with pytest.raises(ValueError, match="names no object colour or shape"):
+        parse_instruction("pick up that thing")
+    with pytest.raises(ValueError, match="names no colour or shape"):
+        parse_instruction("pick up the cube left of it")
+
+
+def _grounded(label: str, bbox, position=None) -> GroundedObject:
+    obj = GroundedObject(label=label, bbox_xyxy=[float(c) for c in bbox], position_valid=position is not None)
+    obj.position.header.frame_id = "world"
+    if position is not None:
+        obj.position.point = Point(x=float(position[0]), y=float(position[1]), z=float(position[2]))
+    return obj
+
+
+def _answer_objects(truth: dict) -> list[GroundedObject]:
+    """What a perfect answer grounds: every visible object as "large red cube" with its true centre."""
+    return [_grounded(f"{o['size']} {o['label']}", o["bbox_xyxy"], o["position_world"])
+            for o in truth["objects"] if o["bbox_xyxy"] is not None]
+
+
+@pytest.fixture(scope="module")
+def truths():
+    out = []
+    for seed in range(1_000_000_000, 1_000_000_006):
+        scene = TabletopScene(sample_layout(seed), SceneConfig(width=SIZE, height=SIZE))
+        with Camera(scene) as camera:
+            out.append(scene_ground_truth(scene, camera, camera.frame()))
+    return out
+
+
+def test_attribute_instructions_choose_the_named_object(truths):
+    checked = 0
+    for truth in truths:
+        objects = _answer_objects(truth)
+        for episode in attribute_episodes(SceneFacts(truth)):
+            choice = choose_target(parse_instruction(episode["instruction"]), objects)
+            assert choice.target is not None and choice.target.label.endswith(episode["intended"]), choice.reason
+            checked += 1
+    assert checked >= 10
+
+
+def test_relation_instructions_choose_the_object_on_that_side(truths):
+    checked = 0
+    for truth in truths:
+        objects = list(reversed(_answer_objects(truth)))  # answer order must not matter
+        for episode in relation_episodes(SceneFacts(truth)):
+            choice = choose_target(parse_instruction(episode["instruction"]), objects)
+            assert choice.target is not None, choice.reason
+            assert choice.target.label.endswith(episode["intended"]), (episode, choice.reason)
+            checked += 1
+    assert checked >= 3
+
+
+def test_no_match_no_boxes_and_missing_positions_are_explained():
+    cube = parse_instruction("pick up the red cube")
+    assert choose_target(cube, []).reason == "no object grounded: the answer gives no boxes"
+    blue = _grounded("blue cone", (10, 10, 20, 20), (0.5, 0.0, 0.02))
+    choice = choose_target(cube, [blue])
+    assert choice.target is None and choice.reason == "no grounded object matches 'red cube' (grounded: 'blue cone')"
+    choice = choose_target(cube, [blue, _grounded("red cube", (30, 10, 40, 20))])
+    assert choice.target is None and "red cube was grounded but has no valid 3-D position" in choice.reason
+    red = _grounded("small red cube", (30, 10, 40, 20), (0.5, 0.1, 0.02))
+    assert choose_target(cube, [blue, _grounded("red cone", (0, 0, 5, 5), (0.4, 0, 0)), red]).target is red
+    left = parse_instruction("pick up the object left of the red cube")
+    assert choose_target(left, [red, blue]).target is blue
+    assert "no grounded object right of" in choose_target(parse_instruction("pick up the object right of the red cube"),
+                                                          [red, blue]).reason
+
+
+def test_plan_with_the_tiny_model_reports_that_nothing_was_grounded(tmp_path):
+    """The planner starts sim + perception itself; the tiny model answers without boxes."""
+    model = save_tiny_checkpoint(tmp_path / "tiny")
+    cmd = [sys.executable, "-m", "llava_ros.ros.planner", "--model", str(model), "--seed", "3",
+           "--set", "sim.width=96", "--set", "sim.height=64", "--max-new-tokens", "4", "--log",
+           str(tmp_path / "graph.log"), "pick up the red cube"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert proc.returncode == 1, proc.stderr
+    assert result["success"] is False and result["target"] is None
+    assert result["message"] == "no object grounded: the answer gives no boxes"
+    assert result["question"] == "Where is the red cube?" and isinstance(result["answer"], str)
+    assert "[launch] started perception" in (tmp_path / "graph.log").read_text()
