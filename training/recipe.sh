@@ -14,18 +14,23 @@ SEEDS=${SEEDS:-0:2000}            # training seeds (< 1,000,000)
 VARIANTS=${VARIANTS:-1}           # records per kind and scene
 DATA=${DATA:-data/sim_v1}         # rendered scenes + LLaVA-format JSON
 RUNS=${RUNS:-runs/v0}
-EVAL_SEEDS=${EVAL_SEEDS:-1000000000:1000000100}   # held-out seeds, never trained on
+EVAL_SEEDS=${EVAL_SEEDS:-1000000000:1000000040}   # held-out seeds, never trained on
 EPOCHS_CLIP=${EPOCHS_CLIP:-8}
 EPOCHS_LLM=${EPOCHS_LLM:-1}
 EPOCHS_STAGE1=${EPOCHS_STAGE1:-1}
 EPOCHS_STAGE2=${EPOCHS_STAGE2:-1}
+# Optimizer-step budgets (0 = the epochs above); the cosine schedule spans the budget.
+STEPS_LLM=${STEPS_LLM:-0}
+STEPS_STAGE1=${STEPS_STAGE1:-0}
+STEPS_STAGE2=${STEPS_STAGE2:-0}
+SAVE_EVERY=${SAVE_EVERY:-50}
 export MUJOCO_GL=${MUJOCO_GL:-egl}
 
 step() { echo "[recipe $(date +%H:%M:%S)] $*"; }
 mkdir -p "$RUNS"
 # What this run was asked to do, for the model card (python -m training.ship).
 cat > "$RUNS/recipe.env" <<ENV
-SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2
+SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2
 ENV
 train() {  # train NAME CONFIG OVERRIDES...
   local name=$1 config=$2; shift 2
@@ -33,7 +38,8 @@ train() {  # train NAME CONFIG OVERRIDES...
   local resume=()
   ls -d "$RUNS/$name"/checkpoints/step_* >/dev/null 2>&1 && resume=(--resume)
   step "$name: training ($config)"
-  "$PY" -m training.train --config "$config" "${resume[@]}" --set run.output_dir="$RUNS/$name" "$@"
+  "$PY" -m training.train --config "$config" "${resume[@]}" --set run.output_dir="$RUNS/$name" \
+    run.save_every="$SAVE_EVERY" "$@"
 }
 
 S1="$DATA/stage1_captions.json"; S2="$DATA/stage2_instruct.json"
@@ -46,11 +52,11 @@ if [ ! -f "$RUNS/tokenizer/tokenizer.json" ]; then
   "$PY" -m training.tokenizer --data "$S1" "$S2" --out "$RUNS/tokenizer"
 fi
 train clip training/configs/clip.yaml model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1]" run.epochs="$EPOCHS_CLIP"
-train llm training/configs/llm.yaml model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1,$S2]" run.epochs="$EPOCHS_LLM"
+train llm training/configs/llm.yaml model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1,$S2]" run.epochs="$EPOCHS_LLM" run.max_steps="$STEPS_LLM"
 train stage1 training/configs/stage1_pretrain.yaml model.vision.pretrained_path="$RUNS/clip/final" \
-  model.text.pretrained_path="$RUNS/llm/final" "data.train_json=[$S1]" run.epochs="$EPOCHS_STAGE1"
+  model.text.pretrained_path="$RUNS/llm/final" "data.train_json=[$S1]" run.epochs="$EPOCHS_STAGE1" run.max_steps="$STEPS_STAGE1"
 train stage2 training/configs/stage2_finetune.yaml model.init_from="$RUNS/stage1/final" \
-  "data.train_json=[$S2]" run.epochs="$EPOCHS_STAGE2"
+  "data.train_json=[$S2]" run.epochs="$EPOCHS_STAGE2" run.max_steps="$STEPS_STAGE2"
 step "eval: held-out seeds $EVAL_SEEDS"
 "$PY" -m llava_ros.cli eval sim --seeds "$EVAL_SEEDS" --model "$RUNS/stage2/final" --out "$RUNS/eval_sim" --quiet
 step "done: $RUNS/stage2/final"
