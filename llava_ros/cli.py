@@ -9,6 +9,9 @@
     llava-ros launch all [--set perception.model_path=DIR]   # sim + perception nodes (pip-only ROS 2)
     llava-ros plan [--seed 3] [--model DIR] [--join] "pick up the red cube"   # last line is JSON
     llava-ros eval grasp --episodes 50 --seeds 1000000000:1000000200 [--model DIR]
+    llava-ros eval predict --bench pope --seeds 1000000000:1000000100 [--model DIR] --out RUN
+    llava-ros eval score --run RUN [--judge-url URL --judge-model NAME --judge-repeats 3]
+    llava-ros eval compare RUN_A RUN_B ...
     llava-ros eval sim --seeds 1000000000:1000000100 [--model DIR]
     llava-ros export --model DIR --format onnx                # ONNX graphs for the onnx/tensorrt engines
     llava-ros serve --engine torch --model DIR --port 8000    # OpenAI-compatible chat-completions server

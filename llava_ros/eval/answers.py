@@ -65,3 +65,11 @@ def iou(a, b) -> float:
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+def pope_says_yes(answer: str) -> bool:
+    """POPE's yes/no reading, as LLaVA's ``llava/eval/eval_pope.py`` does it: keep the first sentence,
+    drop commas; "No", "no" or "not" among its words means no, anything else (gibberish too) means yes."""
+    text = answer.split(".")[0] if "." in answer else answer
+    words = text.replace(",", "").split(" ")
+    return not ("No" in words or "not" in words or "no" in words)

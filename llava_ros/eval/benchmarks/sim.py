@@ -43,6 +43,32 @@ CATEGORY = {"colour": "attribute", "shape": "attribute", "count": "counting", "l
             "in_front_of": "relation", "where": "grounding", "exists": "pope"}
 
 
+def require_seeds(args) -> range:
+    """The held-out ``--seeds A:B`` of a predict command, or a clear error."""
+    from sim.seeds import parse_seed_range
+
+    if not getattr(args, "seeds", None):
+        raise ValueError(f"benchmark {args.bench!r} needs --seeds A:B (held-out seeds >= {HELDOUT_SEED_START})")
+    seeds = parse_seed_range(args.seeds)
+    if seeds.start < HELDOUT_SEED_START:
+        raise ValueError(f"evaluation uses held-out seeds >= {HELDOUT_SEED_START}; got {args.seeds}")
+    return seeds
+
+
+def render_scene(seed: int, images_dir: Path, width: int = 336, height: int = 336) -> dict:
+    """Render held-out ``seed`` to ``images_dir/<seed>.png`` (+ ``<seed>.scene.json``); return its ground truth."""
+    from sim.scene import SceneConfig
+
+    images_dir.mkdir(parents=True, exist_ok=True)
+    scene = TabletopScene(sample_layout(seed), SceneConfig(width=width, height=height))
+    with Camera(scene) as camera:
+        frame = camera.frame()
+        truth = scene_ground_truth(scene, camera, frame)
+    cv2.imwrite(str(images_dir / f"{seed}.png"), cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR))
+    (images_dir / f"{seed}.scene.json").write_text(json.dumps(truth))
+    return truth
+
+
 def scene_items(seed: int, truth: dict) -> list[dict]:
     facts = SceneFacts(truth)
     items = []
@@ -99,6 +125,7 @@ def _pope(rows: list[dict]) -> dict:
 class SimBenchmark:
     """Held-out sim scenes; goals of the shipped model (issue #3) are listed in ``GOALS``."""
 
+    MAX_NEW_TOKENS = 96
     GOALS = {"attribute_accuracy": 0.98, "counting_accuracy": 0.95, "relation_accuracy": 0.90,
              "box_acc_at_0.5": 0.90, "pope_f1": 0.95}
 
@@ -107,19 +134,19 @@ class SimBenchmark:
             raise ValueError(f"sim evaluation uses held-out seeds >= {HELDOUT_SEED_START}; got {seeds.start}:{seeds.stop}")
         self.seeds, self.width, self.height = seeds, width, height
 
+    @classmethod
+    def from_args(cls, args) -> "SimBenchmark":
+        """Built from ``llava-ros eval predict`` options (``--seeds``)."""
+        return cls(require_seeds(args))
+
+    def options(self) -> dict:
+        return {"seeds": f"{self.seeds.start}:{self.seeds.stop}", "width": self.width, "height": self.height}
+
     def items(self, run_dir: Path, progress: bool = True) -> list[dict]:
         """Render every seed into ``run_dir/images`` and return its questions."""
-        from sim.scene import SceneConfig
-
-        (run_dir / "images").mkdir(parents=True, exist_ok=True)
         items = []
         for seed in tqdm(self.seeds, desc="rendering held-out scenes", disable=not progress):
-            scene = TabletopScene(sample_layout(seed), SceneConfig(width=self.width, height=self.height))
-            with Camera(scene) as camera:
-                frame = camera.frame()
-                truth = scene_ground_truth(scene, camera, frame)
-            cv2.imwrite(str(run_dir / "images" / f"{seed}.png"), cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR))
-            (run_dir / "images" / f"{seed}.scene.json").write_text(json.dumps(truth))
+            truth = render_scene(seed, run_dir / "images", self.width, self.height)
             items.extend(scene_items(seed, truth))
         return items
 
