@@ -37,7 +37,8 @@ def parameter_counts(model_dir: Path) -> dict[str, int]:
             "total": count(model)}
 
 
-def model_card(run: Path, out: Path, recipe_env: str, counts: dict[str, int], eval_table: str) -> str:
+def model_card(run: Path, out: Path, recipe_env: str, counts: dict[str, int], eval_table: str,
+               status: str = "") -> str:
     config = json.loads((out / "config.json").read_text())
     times = {s: stage_wall_time_s(run, s) for s in STAGES}
     total_min = sum(t for t in times.values() if t) / 60
@@ -49,7 +50,7 @@ MuJoCo tabletop scenes with the paper's two-stage recipe, on CPU. It answers ins
 front camera's image and names objects with boxes in the fixed syntax of `llava_ros/boxes.py`
 (`the red cube [x1, y1, x2, y2]`, normalised, two decimals). It knows only this sim's world
 (6 colours × 4 shapes × 2 sizes on a table); it is not a general-purpose vision-language model.
-
+{("" if not status else chr(10) + "**Status.** " + status + chr(10))}
 ## Architecture
 | part | parameters |
 |---|---|
@@ -85,7 +86,7 @@ Total: {total_min:.0f} min.
 """
 
 
-def ship(run: Path, out: Path) -> Path:
+def ship(run: Path, out: Path, status: str = "") -> Path:
     final = run / "stage2" / "final"
     if not (final / "config.json").is_file():
         raise FileNotFoundError(f"{final} holds no trained model (config.json missing); run training/recipe.sh first")
@@ -99,7 +100,7 @@ def ship(run: Path, out: Path) -> Path:
     env = (run / "recipe.env").read_text().strip() if (run / "recipe.env").is_file() else ""
     scores = run / "eval_sim" / "scores.md"
     eval_table = scores.read_text().split("\n", 1)[1].strip() if scores.is_file() else "Not evaluated yet."
-    (out / "README.md").write_text(model_card(run, out, env, parameter_counts(out), eval_table))
+    (out / "README.md").write_text(model_card(run, out, env, parameter_counts(out), eval_table, status))
     return out
 
 
@@ -107,9 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.ship", description=__doc__.splitlines()[0])
     parser.add_argument("--run", required=True, help="recipe run folder (RUNS of training/recipe.sh)")
     parser.add_argument("--out", default="models/llava-ros-sim")
+    parser.add_argument("--status", default="", help="a plain statement of how far the model is from its goals")
     args = parser.parse_args(argv)
     try:
-        print(f"shipped {ship(Path(args.run), Path(args.out))}")
+        print(f"shipped {ship(Path(args.run), Path(args.out), args.status)}")
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import torch
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 from .checkpoint_hf import HF_MODEL_TYPES, load_hf, save_hf
 from .checkpoint_original import is_original_config, load_original
@@ -25,6 +25,11 @@ def load_tokenizer(folder: str | Path) -> PreTrainedTokenizerBase:
     folder = Path(folder)
     if not (folder / "tokenizer.json").is_file() and not (folder / "tokenizer.model").is_file():
         raise FileNotFoundError(f"no tokenizer.json or tokenizer.model in {folder}")
+    config = folder / "config.json"
+    if config.is_file() and json.loads(config.read_text()).get("model_type") == "llava_ros":
+        # AutoTokenizer would read config.json to pick a class and warn about the unknown model type;
+        # our folders always carry a complete tokenizer.json.
+        return PreTrainedTokenizerFast.from_pretrained(str(folder), local_files_only=True)
     return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
 
 
