@@ -19,7 +19,7 @@ def test_demo_runs_the_loop_and_saves_the_annotated_image(tmp_path):
            "--max-new-tokens", "4", "--set", "sim.width=96", "--set", "sim.height=64"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240)
     lines = proc.stdout.strip().splitlines()
-    assert proc.returncode == 1, proc.stdout + proc.stderr  # the tiny model grounds nothing: no pick
+    assert proc.returncode == 0, proc.stdout + proc.stderr  # the loop ran; the tiny model grounds nothing
     assert [line for line in lines if line.startswith("Q: ")] == [
         "Q: Describe the image concisely.", "Q: How many objects are there in the image?",
         "Q: Where is the red cone?"]  # seed 3's first object, as the description named none
