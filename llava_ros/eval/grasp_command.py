@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from llava_ros.ask import DEFAULT_MODEL, check_model_folder
+from llava_ros.commandline import standalone_main
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -77,14 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="llava-ros eval grasp", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return standalone_main("llava-ros eval grasp", __doc__.splitlines()[0], add_arguments, run, argv)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import json
 import sys
 
 from llava_ros.ask import DEFAULT_MODEL, check_model_folder
+from llava_ros.commandline import standalone_main
 from llava_ros.ros.plan_instruction import choose_target, grounding_question, parse_instruction
 
 
@@ -119,14 +120,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="llava-ros plan", description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except (ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return standalone_main("llava-ros plan", __doc__.splitlines()[0], add_arguments, run, argv)
 
 
 if __name__ == "__main__":

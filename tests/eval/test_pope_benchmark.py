@@ -4,7 +4,7 @@ import pytest
 from llava_ros.eval.answers import pope_says_yes
 from llava_ros.eval.benchmarks import get_benchmark
 from llava_ros.eval.benchmarks import pope
-from llava_ros.eval.benchmarks.sim import render_scene
+from llava_ros.eval.benchmarks.heldout import render_scene
 from training.data.scene_facts import SceneFacts
 
 SEEDS = (1_000_000_000, 1_000_000_001, 1_000_000_002)

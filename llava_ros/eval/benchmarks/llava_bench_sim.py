@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from llava_ros.eval.benchmarks.sim import render_scene
+from llava_ros.eval.benchmarks.heldout import render_scene
 from sim.captions import reference_captions
 from sim.seeds import HELDOUT_SEED_START
 from training.data.scene_facts import SceneFacts

@@ -21,15 +21,12 @@ import random
 from collections import Counter
 from functools import lru_cache
 from itertools import combinations
-from pathlib import Path
 
-from tqdm import tqdm
 
 from llava_ros.eval.answers import pope_says_yes
 from llava_ros.eval.benchmarks import register_benchmark
-from llava_ros.eval.benchmarks.sim import render_scene, require_seeds
+from llava_ros.eval.benchmarks.heldout import HeldoutSceneBenchmark
 from llava_ros.eval.paper import paper_results, unchecked_note
-from sim.seeds import HELDOUT_SEED_START
 from training.data.scene_facts import SceneFacts
 
 SAMPLINGS = ("random", "popular", "adversarial")
@@ -118,29 +115,13 @@ def binary_metrics(rows: list[dict]) -> dict:
 
 
 @register_benchmark("pope")
-class PopeBenchmark:
+class PopeBenchmark(HeldoutSceneBenchmark):
     """POPE on held-out sim scenes (seeds >= 1,000,000,000)."""
 
     MAX_NEW_TOKENS = 32
 
-    def __init__(self, seeds: range, width: int = 336, height: int = 336):
-        if seeds.start < HELDOUT_SEED_START:
-            raise ValueError(f"pope uses held-out seeds >= {HELDOUT_SEED_START}; got {seeds.start}:{seeds.stop}")
-        self.seeds, self.width, self.height = seeds, width, height
-
-    @classmethod
-    def from_args(cls, args) -> "PopeBenchmark":
-        return cls(require_seeds(args))
-
-    def options(self) -> dict:
-        return {"seeds": f"{self.seeds.start}:{self.seeds.stop}", "width": self.width, "height": self.height}
-
-    def items(self, run_dir: Path, progress: bool = True) -> list[dict]:
-        items = []
-        for seed in tqdm(self.seeds, desc="rendering held-out scenes", disable=not progress):
-            truth = render_scene(seed, run_dir / "images", self.width, self.height)
-            items.extend(scene_questions(seed, truth, f"images/{seed}.png"))
-        return items
+    def scene_items(self, seed: int, truth: dict, image: str) -> list[dict]:
+        return scene_questions(seed, truth, image)
 
     @staticmethod
     def score(rows: list[dict]) -> dict:

@@ -8,20 +8,11 @@ counting, left/right and front/behind (relations), "where is X" (box Acc@IoU>=0.
 from __future__ import annotations
 
 import importlib
-import json
 import random
-from pathlib import Path
-
-import cv2
-from tqdm import tqdm
 
 from llava_ros.eval import answers
 from llava_ros.eval.benchmarks import register_benchmark
-from sim.camera import Camera
-from sim.ground_truth import scene_ground_truth
-from sim.layout import sample_layout
-from sim.scene import TabletopScene
-from sim.seeds import HELDOUT_SEED_START
+from llava_ros.eval.benchmarks.heldout import HeldoutSceneBenchmark
 from training.data.scene_facts import SceneFacts
 
 # The rule teacher's question generators (the package re-exports same-named functions, so load
@@ -43,33 +34,7 @@ CATEGORY = {"colour": "attribute", "shape": "attribute", "count": "counting", "l
             "in_front_of": "relation", "where": "grounding", "exists": "pope"}
 
 
-def require_seeds(args) -> range:
-    """The held-out ``--seeds A:B`` of a predict command, or a clear error."""
-    from sim.seeds import parse_seed_range
-
-    if not getattr(args, "seeds", None):
-        raise ValueError(f"benchmark {args.bench!r} needs --seeds A:B (held-out seeds >= {HELDOUT_SEED_START})")
-    seeds = parse_seed_range(args.seeds)
-    if seeds.start < HELDOUT_SEED_START:
-        raise ValueError(f"evaluation uses held-out seeds >= {HELDOUT_SEED_START}; got {args.seeds}")
-    return seeds
-
-
-def render_scene(seed: int, images_dir: Path, width: int = 336, height: int = 336) -> dict:
-    """Render held-out ``seed`` to ``images_dir/<seed>.png`` (+ ``<seed>.scene.json``); return its ground truth."""
-    from sim.scene import SceneConfig
-
-    images_dir.mkdir(parents=True, exist_ok=True)
-    scene = TabletopScene(sample_layout(seed), SceneConfig(width=width, height=height))
-    with Camera(scene) as camera:
-        frame = camera.frame()
-        truth = scene_ground_truth(scene, camera, frame)
-    cv2.imwrite(str(images_dir / f"{seed}.png"), cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR))
-    (images_dir / f"{seed}.scene.json").write_text(json.dumps(truth))
-    return truth
-
-
-def scene_items(seed: int, truth: dict) -> list[dict]:
+def scene_items(seed: int, truth: dict, image: str | None = None) -> list[dict]:
     facts = SceneFacts(truth)
     items = []
     for family, make, draws in FAMILIES:
@@ -78,7 +43,7 @@ def scene_items(seed: int, truth: dict) -> list[dict]:
             if turn is None:
                 continue
             item = {"id": f"{seed}_{family}_{k}", "seed": seed, "family": family, "category": CATEGORY[family],
-                    "prompt": turn.question, "fact": turn.fact, "image": f"images/{seed}.png",
+                    "prompt": turn.question, "fact": turn.fact, "image": image or f"images/{seed}.png",
                     "reference": turn.answer}
             if family == "where":
                 item["box"] = answers.parse_boxes(facts.find(turn.fact["label"]).box)[0][1]
@@ -122,33 +87,15 @@ def _pope(rows: list[dict]) -> dict:
 
 
 @register_benchmark("sim")
-class SimBenchmark:
+class SimBenchmark(HeldoutSceneBenchmark):
     """Held-out sim scenes; goals of the shipped model (issue #3) are listed in ``GOALS``."""
 
     MAX_NEW_TOKENS = 96
     GOALS = {"attribute_accuracy": 0.98, "counting_accuracy": 0.95, "relation_accuracy": 0.90,
              "box_acc_at_0.5": 0.90, "pope_f1": 0.95}
 
-    def __init__(self, seeds: range, width: int = 336, height: int = 336):
-        if seeds.start < HELDOUT_SEED_START:
-            raise ValueError(f"sim evaluation uses held-out seeds >= {HELDOUT_SEED_START}; got {seeds.start}:{seeds.stop}")
-        self.seeds, self.width, self.height = seeds, width, height
-
-    @classmethod
-    def from_args(cls, args) -> "SimBenchmark":
-        """Built from ``llava-ros eval predict`` options (``--seeds``)."""
-        return cls(require_seeds(args))
-
-    def options(self) -> dict:
-        return {"seeds": f"{self.seeds.start}:{self.seeds.stop}", "width": self.width, "height": self.height}
-
-    def items(self, run_dir: Path, progress: bool = True) -> list[dict]:
-        """Render every seed into ``run_dir/images`` and return its questions."""
-        items = []
-        for seed in tqdm(self.seeds, desc="rendering held-out scenes", disable=not progress):
-            truth = render_scene(seed, run_dir / "images", self.width, self.height)
-            items.extend(scene_items(seed, truth))
-        return items
+    def scene_items(self, seed: int, truth: dict, image: str) -> list[dict]:
+        return scene_items(seed, truth, image)
 
     @staticmethod
     def score(rows: list[dict]) -> dict:

@@ -1,0 +1,69 @@
+"""What the held-out sim benchmarks share: seeds >= 1,000,000,000, rendering, and the predict options.
+
+A subclass sets ``name`` (by registering) and implements ``scene_items(seed, truth, image)``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+from tqdm import tqdm
+
+from sim.camera import Camera
+from sim.ground_truth import scene_ground_truth
+from sim.layout import sample_layout
+from sim.scene import SceneConfig, TabletopScene
+from sim.seeds import HELDOUT_SEED_START, parse_seed_range
+
+
+def require_seeds(args) -> range:
+    """The held-out ``--seeds A:B`` of a predict command, or a clear error."""
+    if not getattr(args, "seeds", None):
+        raise ValueError(f"benchmark {args.bench!r} needs --seeds A:B (held-out seeds >= {HELDOUT_SEED_START})")
+    seeds = parse_seed_range(args.seeds)
+    if seeds.start < HELDOUT_SEED_START:
+        raise ValueError(f"evaluation uses held-out seeds >= {HELDOUT_SEED_START}; got {args.seeds}")
+    return seeds
+
+
+def render_scene(seed: int, images_dir: Path, width: int = 336, height: int = 336) -> dict:
+    """Render held-out ``seed`` to ``images_dir/<seed>.png`` (+ ``<seed>.scene.json``); return its ground truth."""
+    images_dir.mkdir(parents=True, exist_ok=True)
+    scene = TabletopScene(sample_layout(seed), SceneConfig(width=width, height=height))
+    with Camera(scene) as camera:
+        frame = camera.frame()
+        truth = scene_ground_truth(scene, camera, frame)
+    cv2.imwrite(str(images_dir / f"{seed}.png"), cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR))
+    (images_dir / f"{seed}.scene.json").write_text(json.dumps(truth))
+    return truth
+
+
+class HeldoutSceneBenchmark:
+    """Questions about rendered held-out scenes; subclasses say which questions."""
+
+    name: str
+
+    def __init__(self, seeds: range, width: int = 336, height: int = 336):
+        if seeds.start < HELDOUT_SEED_START:
+            raise ValueError(f"{self.name} uses held-out seeds >= {HELDOUT_SEED_START}; got {seeds.start}:{seeds.stop}")
+        self.seeds, self.width, self.height = seeds, width, height
+
+    @classmethod
+    def from_args(cls, args) -> "HeldoutSceneBenchmark":
+        """Built from ``llava-ros eval predict`` options (``--seeds``)."""
+        return cls(require_seeds(args))
+
+    def options(self) -> dict:
+        return {"seeds": f"{self.seeds.start}:{self.seeds.stop}", "width": self.width, "height": self.height}
+
+    def items(self, run_dir: Path, progress: bool = True) -> list[dict]:
+        """Render every seed into ``run_dir/images`` and return its questions."""
+        items = []
+        for seed in tqdm(self.seeds, desc="rendering held-out scenes", disable=not progress):
+            truth = render_scene(seed, run_dir / "images", self.width, self.height)
+            items.extend(self.scene_items(seed, truth, f"images/{seed}.png"))
+        return items
+
+    def scene_items(self, seed: int, truth: dict, image: str) -> list[dict]:
+        raise NotImplementedError
