@@ -18,6 +18,7 @@ from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedToken
 
 from .checkpoint_hf import HF_MODEL_TYPES, load_hf, save_hf
 from .checkpoint_original import is_original_config, load_original
+from .config import read_config_json
 from .llava import LlavaModel
 
 
@@ -36,10 +37,7 @@ def load_tokenizer(folder: str | Path) -> PreTrainedTokenizerBase:
 def load_model(folder: str | Path, vision_tower_path: str | Path | None = None,
                dtype: torch.dtype | None = None) -> LlavaModel:
     folder = Path(folder)
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise FileNotFoundError(f"no config.json in {folder}")
-    d = json.loads(config_path.read_text())
+    d = read_config_json(folder)
     if d.get("model_type") in HF_MODEL_TYPES and "text_config" in d:
         if vision_tower_path is not None:
             raise ValueError(f"{folder} is an HF llava checkpoint with its own vision tower; "
@@ -47,7 +45,7 @@ def load_model(folder: str | Path, vision_tower_path: str | Path | None = None,
         return load_hf(folder, dtype)
     if is_original_config(d):
         return load_original(folder, vision_tower_path, dtype)
-    raise ValueError(f"{config_path} is neither an HF llava config (model_type in {HF_MODEL_TYPES}) "
+    raise ValueError(f"{folder / 'config.json'} is neither an HF llava config (model_type in {HF_MODEL_TYPES}) "
                      f"nor an original LLaVA one (mm_* keys); model_type is {d.get('model_type')!r}")
 
 

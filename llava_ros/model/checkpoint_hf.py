@@ -27,7 +27,7 @@ from typing import Any
 
 import torch
 
-from .config import LlavaConfig, ProjectorConfig, TextConfig, VisionConfig
+from .config import LlavaConfig, ProjectorConfig, TextConfig, VisionConfig, read_config_json
 from .llava import LlavaModel
 from .projector import projector_linear_names
 from .safetensors_io import WEIGHTS_NAME, load_state_strict, read_state_dict, write_safetensors
@@ -157,10 +157,7 @@ def save_hf(model: LlavaModel, folder: str | Path) -> None:
 
 def load_hf(folder: str | Path, dtype: torch.dtype | None = None) -> LlavaModel:
     folder = Path(folder)
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise FileNotFoundError(f"no config.json in {folder}")
-    config = config_from_hf_dict(json.loads(config_path.read_text()))
+    config = config_from_hf_dict(read_config_json(folder))
     model = LlavaModel.from_config(config)
     if dtype is not None:
         model.to(dtype)

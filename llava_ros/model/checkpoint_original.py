@@ -20,13 +20,12 @@ local HF CLIP folder. Image positions use IMAGE_TOKEN_INDEX (-200) as in
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from .config import IMAGE_TOKEN_INDEX, LlavaConfig, ProjectorConfig, TextConfig, VisionConfig
+from .config import IMAGE_TOKEN_INDEX, LlavaConfig, ProjectorConfig, TextConfig, VisionConfig, read_config_json
 from .llava import LlavaModel
 from .safetensors_io import load_state_strict, read_state_dict
 
@@ -83,14 +82,11 @@ def _our_key(key: str) -> str | None:
 def load_original(folder: str | Path, vision_tower_path: str | Path | None = None,
                   dtype: torch.dtype | None = None) -> LlavaModel:
     folder = Path(folder)
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise FileNotFoundError(f"no config.json in {folder}")
-    d = json.loads(config_path.read_text())
+    d = read_config_json(folder)
     model = LlavaModel.from_config(config_from_original_dict(d, vision_tower_path))
     mm_hidden = d.get("mm_hidden_size", model.vision.hidden_size)
     if mm_hidden != model.vision.hidden_size:
-        raise ValueError(f"mm_hidden_size {mm_hidden} in {config_path} does not match the vision tower's "
+        raise ValueError(f"mm_hidden_size {mm_hidden} in {folder / 'config.json'} does not match the vision tower's "
                          f"hidden size {model.vision.hidden_size} ({model.config.vision.pretrained_path})")
     if dtype is not None:
         model.to(dtype)

@@ -174,3 +174,11 @@ class LlavaConfig:
     @classmethod
     def load_json(cls, path: str | Path) -> LlavaConfig:
         return cls.from_dict(json.loads(Path(path).read_text()))
+
+
+def read_config_json(folder: str | Path) -> dict[str, Any]:
+    """A checkpoint folder's ``config.json`` as a dict, or a FileNotFoundError naming the folder."""
+    path = Path(folder) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no config.json in {folder}")
+    return json.loads(path.read_text())
