@@ -11,14 +11,13 @@ Prints a table and writes JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from llava_ros.ask import DEFAULT_MODEL, check_model_folder
+from bench.results import write_json
 
 PROMPT = "Where is the red cube?"
 
@@ -93,10 +92,7 @@ def main(argv: list[str] | None = None) -> None:
               "engine": args.engine, "device": args.device, "max_new_tokens": args.max_new_tokens,
               "image_size": [int(image.shape[1]), int(image.shape[0])], "machine": platform.platform(),
               "processor": platform.processor(), "when": time.strftime("%Y-%m-%d %H:%M:%S")}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_json(record, args.out)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,9 @@ Prints a table and writes JSON. Goals (issue #2): >= 20 FPS RGB+depth at 336x336
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
-from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
@@ -23,6 +21,7 @@ from sim.camera import Camera  # noqa: E402
 from sim.grasp import GraspExecutor  # noqa: E402
 from sim.layout import sample_layout  # noqa: E402
 from sim.scene import SceneConfig, TabletopScene  # noqa: E402
+from bench.results import write_json  # noqa: E402
 
 BENCH_SEED = 12345
 
@@ -91,10 +90,7 @@ def main() -> None:
         "pick_successes": ok,
         "picks": len(times),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_json(result, args.out)
 
 
 if __name__ == "__main__":
