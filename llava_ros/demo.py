@@ -101,8 +101,6 @@ def run(args: argparse.Namespace) -> int:
             # The answered image (all three are about the same, still scene) with every grounded object.
             last = answers[-1][1]
             image = client.image_at(last.header.stamp)
-            if image is None and client.images:  # the scene stands still while it is answered
-                image = client.images[-1]
             objects = [o for _, a in answers for o in a.objects]
             if image is not None:
                 print(f"saved {save_rgb(out / 'annotated.png', annotate(image_to_rgb(image), objects))}")

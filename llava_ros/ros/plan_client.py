@@ -35,6 +35,7 @@ from llava_ros_interfaces.msg import GroundedObject
 from llava_ros_interfaces.srv import AskScene, PickObject
 from sim.ros_params import NODE_NAME as SIM_NODE
 
+IMAGE_MATCH_TOLERANCE_S = 0.5  # how far in stamp a kept frame may be from the answered one
 START_TIMEOUT_S = 120.0  # node processes import torch and mujoco, load the model, then discover
 ASK_TIMEOUT_S = 300.0  # one answer of the real model on a CPU
 PICK_TIMEOUT_S = 150.0
@@ -171,9 +172,16 @@ class PlannerClient:
             raise TimeoutError(f"pick_object gave no answer within {timeout:.0f} s")
         return response, time.perf_counter() - start
 
-    def image_at(self, stamp) -> Image | None:
-        """The kept camera image with this header stamp (the one an answer was about), if any."""
-        return next((m for m in reversed(self.images) if m.header.stamp == stamp), None)
+    def image_at(self, stamp, tolerance_s: float = IMAGE_MATCH_TOLERANCE_S) -> Image | None:
+        """The kept camera image closest in stamp to ``stamp`` (the one an answer was about), if one lies
+        within ``tolerance_s``. Camera topics are best-effort, so the exact frame may never arrive here;
+        the scene a planner asks about stands still, so a neighbouring frame shows the same thing."""
+        target = stamp_s(stamp)
+        gaps = [(abs(stamp_s(m.header.stamp) - target), i) for i, m in enumerate(self.images)]
+        if not gaps:
+            return None
+        gap, index = min(gaps)
+        return self.images[index] if gap <= tolerance_s else None
 
     def close(self) -> None:
         self.spinner.stop()
