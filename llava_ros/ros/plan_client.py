@@ -176,8 +176,8 @@ class PlannerClient:
         """The kept camera image closest in stamp to ``stamp`` (the one an answer was about), if one lies
         within ``tolerance_s``. Camera topics are best-effort, so the exact frame may never arrive here;
         the scene a planner asks about stands still, so a neighbouring frame shows the same thing."""
-        target = stamp_s(stamp)
-        gaps = [(abs(stamp_s(m.header.stamp) - target), i) for i, m in enumerate(self.images)]
+        target = stamp.sec + 1e-9 * stamp.nanosec
+        gaps = [(abs(stamp_s(m) - target), i) for i, m in enumerate(self.images)]
         if not gaps:
             return None
         gap, index = min(gaps)
