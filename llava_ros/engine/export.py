@@ -7,7 +7,8 @@ Writes, into ``MODEL/onnx/<hash>/`` (hash = sha256 of config.json + *.safetensor
 
 - ``vision.onnx``: ``pixel_values`` (N, 3, S, S) → ``image_features`` (N, num_image_tokens, D): the CLIP tower
   (layer ``select_layer``, CLS dropped as configured) and the projector; N is dynamic.
-- ``decoder.onnx``: the Llama LLM with its KV cache, one graph for prefill (past length 0) and decode:
+- ``decoder.onnx``: the LLM with its KV cache (``llama_graph.LlamaGraph`` for Llama models: same math, ~130
+  nodes instead of ~750; other models: transformers' module traced), one graph for prefill (past length 0) and decode:
   inputs ``inputs_embeds`` (B, T, D), ``attention_mask`` (B, P+T) int64, ``position_ids`` (B, T) int64,
   ``past_key_<i>`` / ``past_value_<i>`` (B, kv_heads, P, head_dim) per layer; outputs ``logits`` (B, 1, vocab)
   (last position only) and ``present_key_<i>`` / ``present_value_<i>`` (B, kv_heads, P+T, head_dim).
@@ -35,8 +36,10 @@ import torch
 from torch import nn
 from transformers import DynamicCache
 
+from llava_ros.engine import llama_graph
+
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: Llama decoders use llama_graph.LlamaGraph
 OPSET = 17
 
 
@@ -102,6 +105,13 @@ class DecoderGraph(nn.Module):
         return (out.logits, *present)
 
 
+def decoder_graph(llm) -> tuple[nn.Module, str]:
+    """The lean hand-written Llama graph where it covers the model, else transformers' model traced."""
+    if llama_graph.supports(llm.config) is None:
+        return llama_graph.LlamaGraph(llm).eval(), "llama_graph"
+    return DecoderGraph(llm), "traced"
+
+
 def decoder_names(num_layers: int) -> tuple[list[str], list[str]]:
     kv = [f"{kind}_{i}" for i in range(num_layers) for kind in ("key", "value")]
     return (["inputs_embeds", "attention_mask", "position_ids"] + [f"past_{n}" for n in kv],
@@ -159,7 +169,8 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path | None = None, force:
                 "position_ids": {0: "batch", 1: "new"}, "logits": {0: "batch"}}
         axes.update({n: {0: "batch", 2: "past"} for n in inputs[3:]})
         axes.update({n: {0: "batch", 2: "total"} for n in outputs[1:]})
-        _export(DecoderGraph(llm), args, tmp / "decoder.onnx", inputs, outputs, axes)
+        graph, graph_name = decoder_graph(llm)
+        _export(graph, args, tmp / "decoder.onnx", inputs, outputs, axes)
         for name in ("vision.onnx", "decoder.onnx"):
             onnx.checker.check_model(str(tmp / name))
         np.save(tmp / "embed_tokens.npy", llm.get_input_embeddings().weight.detach().float().numpy())
@@ -169,7 +180,7 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path | None = None, force:
             "head_dim": head_dim, "vocab_size": llm.config.vocab_size, "image_size": size,
             "num_image_tokens": model.num_image_tokens, "max_position_embeddings": llm.config.max_position_embeddings,
             "files": {"vision": "vision.onnx", "decoder": "decoder.onnx", "embed_tokens": "embed_tokens.npy"},
-            "decoder_inputs": inputs, "decoder_outputs": outputs, "opset": OPSET,
+            "decoder_inputs": inputs, "decoder_outputs": outputs, "decoder_graph": graph_name, "opset": OPSET,
             "versions": {"torch": torch.__version__, "transformers": _version("transformers"), "onnx": onnx.__version__},
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")

@@ -4,8 +4,8 @@
 
 Same prompts, preprocessing, splicing and decoding loop as the torch engine (`prompting.py`, `decoding.py`);
 only the network runs in onnxruntime. Token embeddings are a numpy lookup in the exported table. The KV cache
-stays in onnxruntime `OrtValue`s between steps: an `IOBinding` binds each step's `present_*` outputs as the next
-step's `past_*` inputs without copying them through numpy.
+stays in onnxruntime `OrtValue`s between steps (`run_with_ort_values`): each step's `present_*` outputs are the
+next step's `past_*` inputs without a copy through numpy.
 """
 from __future__ import annotations
 
@@ -60,21 +60,16 @@ class OnnxBackend(Backend):
         return torch.from_numpy(self.table[input_ids.cpu().numpy()])
 
     def forward(self, inputs_embeds, attention_mask, position_ids, cache):
-        import onnxruntime as ort
+        from onnxruntime import OrtValue
 
-        binding = self.decoder.io_binding()
-        binding.bind_cpu_input("inputs_embeds", np.ascontiguousarray(inputs_embeds.numpy(), dtype=np.float32))
-        binding.bind_cpu_input("attention_mask", np.ascontiguousarray(attention_mask.numpy(), dtype=np.int64))
-        binding.bind_cpu_input("position_ids", np.ascontiguousarray(position_ids.numpy(), dtype=np.int64))
         if cache is None:
             empty = np.zeros((inputs_embeds.shape[0], self.kv[0], 0, self.kv[1]), np.float32)
-            cache = [ort.OrtValue.ortvalue_from_numpy(empty)] * len(self.past_names)
-        for name, value in zip(self.past_names, cache):
-            binding.bind_ortvalue_input(name, value)
-        for name in self.output_names:
-            binding.bind_output(name, "cpu")
-        self.decoder.run_with_iobinding(binding)
-        outputs = binding.get_outputs()
+            cache = [OrtValue.ortvalue_from_numpy(empty)] * len(self.past_names)
+        feed = dict(zip(self.past_names, cache))
+        feed["inputs_embeds"] = OrtValue.ortvalue_from_numpy(np.ascontiguousarray(inputs_embeds.numpy(), np.float32))
+        feed["attention_mask"] = OrtValue.ortvalue_from_numpy(np.ascontiguousarray(attention_mask.numpy(), np.int64))
+        feed["position_ids"] = OrtValue.ortvalue_from_numpy(np.ascontiguousarray(position_ids.numpy(), np.int64))
+        outputs = self.decoder.run_with_ort_values(self.output_names, feed)
         logits = torch.from_numpy(outputs[0].numpy()[:, -1])
         return logits, outputs[1:]
 

@@ -29,6 +29,7 @@ def test_export_writes_a_manifest_keyed_by_the_weights_hash(model_dir, engines):
     assert folder == model_dir / "onnx" / model_hash(model_dir)[:16]
     assert manifest["model_hash"] == model_hash(model_dir) and manifest["num_layers"] == 2
     assert manifest["decoder_inputs"][:3] == ["inputs_embeds", "attention_mask", "position_ids"]
+    assert manifest["decoder_graph"] == "llama_graph"  # the tiny checkpoint is a Llama
     stamp = (folder / "decoder.onnx").stat().st_mtime_ns
     assert export_onnx(model_dir) == folder and (folder / "decoder.onnx").stat().st_mtime_ns == stamp  # cached
 

@@ -2,7 +2,8 @@
 
 ``input_ids`` pad with the tokenizer's pad id, ``labels`` with IGNORE_INDEX, ``attention_mask``
 marks real tokens; ``pixel_values`` of the samples that have an image are stacked in sample order
-(the order :class:`llava_ros.model.LlavaModel` consumes them), or None when no sample has one.
+(the order :class:`llava_ros.model.LlavaModel` consumes them), or None when no sample has one;
+``patch_targets`` (dense CLIP) are stacked.
 """
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ def pad_collate(samples: list[dict], pad_id: int) -> dict[str, torch.Tensor | No
            "pixel_values": torch.stack(images) if images else None}
     if has_labels:
         out["labels"] = labels
+    if "patch_targets" in samples[0]:
+        out["patch_targets"] = torch.stack([s["patch_targets"] for s in samples])
     return out
 
 

@@ -38,6 +38,7 @@ class ModelConfig:
     text: TextConfig = field(default_factory=TextConfig)  # vocab_size always comes from the tokenizer
     clip_text: dict[str, Any] = field(default_factory=dict)  # clip stage: CLIPTextConfig kwargs
     projection_dim: int = 64  # clip stage: shared image-text embedding size
+    patch_phrase_weight: float = 1.0  # clip_dense stage: weight of the patch–phrase loss (patch_phrases.py)
     inference_template: str = "vicuna_v1"  # template recorded in the saved llava config
 
     def __post_init__(self) -> None:

@@ -24,6 +24,7 @@ from transformers import PreTrainedTokenizerBase
 from llava_ros.model import IMAGE_TOKEN_INDEX, ImageProcessor, preprocess
 from llava_ros.boxes import BOX_PATTERN
 from training.data.llava_format import IMAGE_TOKEN, question_text, read_llava_json
+from training.train.patch_phrases import patch_targets
 
 
 def read_records(paths: list[str]) -> list[dict]:
@@ -104,3 +105,16 @@ class CaptionDataset(Dataset):
             caption = strip_boxes(caption)
         ids = self.tokenizer(caption).input_ids[: self.max_length - 1] + [self.tokenizer.eos_token_id]
         return {"input_ids": torch.tensor(ids, dtype=torch.long), "pixel_values": self.images(image)}
+
+
+class PatchPhraseDataset(CaptionDataset):
+    """Caption pairs plus each patch's phrase index (``patch_phrases.patch_targets``, from the boxes)."""
+
+    def __init__(self, *args, grid: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grid = grid
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor | None]:
+        sample = super().__getitem__(index)
+        sample["patch_targets"] = patch_targets(self.pairs[index][1], self.grid)
+        return sample

@@ -40,6 +40,7 @@ def get_stage(name: str) -> Stage:
 
 
 register_stage(Stage("clip", "clip", (ALL,), "contrastive image-caption pretraining of a small CLIP"))
+register_stage(Stage("clip_dense", "dense_clip", (ALL,), "contrastive pretraining plus the patch–phrase loss"))
 register_stage(Stage("llm", "causal_lm", (ALL,), "text-only causal-LM pretraining of a small Llama"))
 register_stage(Stage("stage1", "llava", ("projector",), "feature alignment: only the projector trains"))
 register_stage(Stage("stage2", "llava", ("projector", "llm"), "instruction tuning: vision frozen"))

@@ -3,6 +3,8 @@
 - ``clip``: transformers ``CLIPModel`` from config (tiny text tower + the ViT described by
   ``model.vision``), symmetric contrastive loss over the batch; saves the vision half as a
   ``CLIPVisionModel`` folder, which ``model.vision.pretrained_path`` of the LLaVA stages loads.
+- ``dense_clip``: ``clip`` plus a patch–phrase contrastive term (``patch_phrases.py``) that teaches the
+  ViT what each patch shows; saves the same ``CLIPVisionModel`` folder.
 - ``causal_lm``: ``AutoModelForCausalLM`` (Llama config) from scratch on conversation text; saves a
   transformers folder with the tokenizer, which ``model.text.pretrained_path`` loads.
 - ``llava``: :class:`llava_ros.model.LlavaModel`; saves with :func:`llava_ros.model.save_pretrained`.
@@ -22,7 +24,9 @@ from llava_ros.model import (ImageProcessor, LlavaConfig, LlavaModel, ProjectorC
                              load_tokenizer, save_pretrained)
 from training.data.llava_format import IMAGE_TOKEN
 from training.train.config import TrainConfig
-from training.train.datasets import CaptionDataset, ConversationDataset, ImageLoader, read_records
+from training.train.datasets import (CaptionDataset, ConversationDataset, ImageLoader, PatchPhraseDataset,
+                                     read_records)
+from training.train.patch_phrases import PHRASES
 
 FROM_TOKENIZER = ("vocab_size", "bos_token_id", "eos_token_id", "pad_token_id")
 
@@ -114,6 +118,67 @@ class ClipTask(Task):
         ImageProcessor(cfg.model.vision).clip.save_pretrained(str(folder))
 
 
+class DenseClip(nn.Module):
+    """A CLIPModel trained with the scene-level loss plus a patch–phrase loss over ``PHRASES``."""
+
+    def __init__(self, clip: CLIPModel, tokenizer: PreTrainedTokenizerBase, phrase_weight: float):
+        super().__init__()
+        self.clip, self.phrase_weight = clip, phrase_weight
+        ids = [tokenizer(p).input_ids + [tokenizer.eos_token_id] for p in PHRASES]
+        width = max(map(len, ids))
+        self.register_buffer("phrase_ids", torch.tensor([i + [tokenizer.pad_token_id] * (width - len(i)) for i in ids]),
+                             persistent=False)
+        self.register_buffer("phrase_mask", torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i in ids]),
+                             persistent=False)
+
+    def text_embeds(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        pooled = self.clip.text_model(input_ids=input_ids, attention_mask=attention_mask).pooler_output
+        return nn.functional.normalize(self.clip.text_projection(pooled), dim=-1)
+
+    def forward(self, input_ids, attention_mask, pixel_values, patch_targets) -> tuple[torch.Tensor, torch.Tensor]:
+        """(scene loss, patch–phrase loss)."""
+        clip, scale = self.clip, self.clip.logit_scale.exp()
+        vision = clip.vision_model(pixel_values=pixel_values)
+        image = nn.functional.normalize(clip.visual_projection(vision.pooler_output), dim=-1)
+        logits = scale * self.text_embeds(input_ids, attention_mask) @ image.T
+        labels = torch.arange(len(logits), device=logits.device)
+        scene = (nn.functional.cross_entropy(logits, labels) + nn.functional.cross_entropy(logits.T, labels)) / 2
+        patches = clip.visual_projection(clip.vision_model.post_layernorm(vision.last_hidden_state[:, 1:]))
+        phrases = self.text_embeds(self.phrase_ids, self.phrase_mask)
+        dense_logits = scale * nn.functional.normalize(patches, dim=-1) @ phrases.T  # (B, patches, phrases)
+        dense = nn.functional.cross_entropy(dense_logits.flatten(0, 1), patch_targets.flatten())
+        return scene, dense
+
+
+class DenseClipTask(ClipTask):
+    name = "dense_clip"
+
+    def build(self, cfg):
+        clip, tokenizer = super().build(cfg)
+        return DenseClip(clip, tokenizer, cfg.model.patch_phrase_weight), tokenizer
+
+    def dataset(self, cfg, model, tokenizer):
+        images = ImageLoader(cfg.data.image_folder, ImageProcessor(cfg.model.vision))
+        grid = cfg.model.vision.image_size // cfg.model.vision.patch_size
+        return PatchPhraseDataset(read_records(cfg.data.train_json), tokenizer, cfg.data.max_length, images,
+                                  cfg.data.strip_boxes, grid=grid)
+
+    def loss(self, model, batch):
+        scene, dense = model(batch["input_ids"], batch["attention_mask"], batch["pixel_values"], batch["patch_targets"])
+        return scene + model_weight(model) * dense
+
+    def after_step(self, model):
+        super().after_step(model.clip)
+
+    def save(self, cfg, model, tokenizer, folder):
+        super().save(cfg, model.clip, tokenizer, folder)
+
+
+def model_weight(model: nn.Module) -> float:
+    """The patch–phrase weight of a DenseClip, through a DistributedDataParallel wrapper if any."""
+    return getattr(model, "module", model).phrase_weight
+
+
 class CausalLMTask(Task):
     name = "causal_lm"
 
@@ -177,7 +242,7 @@ class LlavaTask(Task):
         save_pretrained(model, tokenizer, folder)
 
 
-TASKS: dict[str, Task] = {task.name: task for task in (ClipTask(), CausalLMTask(), LlavaTask())}
+TASKS: dict[str, Task] = {task.name: task for task in (ClipTask(), DenseClipTask(), CausalLMTask(), LlavaTask())}
 
 
 def get_task(name: str) -> Task:

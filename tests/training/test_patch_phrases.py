@@ -1,0 +1,52 @@
+"""Patch–phrase targets from caption boxes, and the clip_dense stage training on them for real."""
+import torch
+from transformers import CLIPVisionModel
+
+from training.train.config import load_config
+from training.train.patch_phrases import BACKGROUND, PHRASES, patch_targets, phrase_of
+from training.train.trainer import Trainer
+from tests.training.test_train_stages import CONFIGS, make_world, stage_overrides
+
+
+def test_phrases_cover_the_catalogue_and_background():
+    assert PHRASES[0] == BACKGROUND and len(PHRASES) == 1 + 6 * 4 and len(set(PHRASES)) == len(PHRASES)
+    assert phrase_of("large red cube") == "red cube" and phrase_of("the object") is None
+
+
+def test_each_box_labels_the_patches_under_it():
+    caption = "A table with a large red cube [0.00, 0.00, 0.50, 0.50] and a small blue cone [0.55, 0.55, 0.60, 0.60]."
+    grid = patch_targets(caption, 4).view(4, 4)
+    red, blue = PHRASES.index("red cube"), PHRASES.index("blue cone")
+    assert (grid[:2, :2] == red).all()  # centres 0.125 and 0.375 lie in [0, 0.5)
+    assert grid[2, 2] == blue  # the tiny box holds no patch centre: the patch under its centre
+    assert int((grid == 0).sum()) == 16 - 4 - 1
+
+
+def test_smaller_boxes_win_where_boxes_overlap():
+    caption = "a large green sphere [0.00, 0.00, 1.00, 1.00] and a small yellow cube [0.40, 0.40, 0.60, 0.60]"
+    grid = patch_targets(caption, 2).view(2, 2)
+    green, yellow = PHRASES.index("green sphere"), PHRASES.index("yellow cube")
+    assert grid[1, 1] == yellow and (grid.flatten()[:3] == green).all()  # no centre inside: the one under its centre
+    grid = patch_targets(caption, 5).view(5, 5)
+    assert grid[2, 2] == yellow and int((grid == green).sum()) == 24
+
+
+def test_clip_dense_stage_trains_both_losses_and_saves_a_vision_model(tmp_path):
+    world = make_world(tmp_path)
+    overrides = stage_overrides(world, "clip", tmp_path / "clip_dense")
+    cfg = load_config(CONFIGS / "clip_dense.yaml", overrides + ["model.vision.image_size=32", "model.vision.patch_size=8"])
+    trainer = Trainer(cfg)
+    batch = trainer.collate([trainer.dataset[i] for i in range(2)])
+    assert batch["patch_targets"].shape == (2, 16) and batch["patch_targets"].max() > 0
+    with torch.no_grad():
+        scene, dense = trainer.model(batch["input_ids"], batch["attention_mask"], batch["pixel_values"],
+                                     batch["patch_targets"])
+    assert torch.isfinite(scene) and dense > 0.5 * torch.log(torch.tensor(float(len(PHRASES))))  # untrained: near chance
+    before = trainer.model.clip.vision_model.embeddings.patch_embedding.weight.detach().clone()
+    final = trainer.train()
+    trainer.close()
+    saved = CLIPVisionModel.from_pretrained(final, local_files_only=True).state_dict()
+    trained = trainer.model.clip.vision_model.state_dict()
+    assert all(torch.equal(v, trained[k]) for k, v in saved.items())
+    assert not torch.equal(before, trained["embeddings.patch_embedding.weight"])
+
