@@ -37,6 +37,12 @@ def parameter_counts(model_dir: Path) -> dict[str, int]:
             "total": count(model)}
 
 
+def vision_pretraining(recipe_env: str) -> str:
+    if "clip_dense" in recipe_env:
+        return "CLIP-contrastive plus patch–phrase pretraining (`clip_dense.yaml`)"
+    return "CLIP-contrastive pretraining (`clip.yaml`)"
+
+
 def model_card(run: Path, out: Path, recipe_env: str, counts: dict[str, int], eval_table: str,
                status: str = "") -> str:
     config = json.loads((out / "config.json").read_text())
@@ -54,7 +60,7 @@ front camera's image and names objects with boxes in the fixed syntax of `llava_
 ## Architecture
 | part | parameters |
 |---|---|
-| vision: CLIP-style ViT, CLIP-contrastive pretraining on sim image–caption pairs | {counts['vision']:,} |
+| vision: CLIP-style ViT, {vision_pretraining(recipe_env)} on sim image–caption pairs | {counts['vision']:,} |
 | projector: `{config.get('projector_type', config.get('projector', '?'))}` | {counts['projector']:,} |
 | LLM: Llama, trained from scratch on the generated text | {counts['llm']:,} |
 | total | {counts['total']:,} |
@@ -64,7 +70,7 @@ Weights: `model.safetensors` (safetensors only); tokenizer: byte-level BPE train
 
 ## Training
 Produced by the project's own commands (`training/recipe.sh`, which runs `llava-ros data generate`,
-`python -m training.tokenizer` and `llava-ros train --config training/configs/{{clip,llm,stage1_pretrain,stage2_finetune}}.yaml`):
+`python -m training.tokenizer` and `llava-ros train --config training/configs/{{clip|clip_dense,llm,stage1_pretrain,stage2_finetune}}.yaml`):
 
 ```bash
 {recipe_env} bash training/recipe.sh
