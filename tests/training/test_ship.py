@@ -1,7 +1,6 @@
 """Shipping a run: the checkpoint is copied, loads, and the model card records what it should."""
 import json
 
-
 from llava_ros.model import load_pretrained
 from tests.tiny import save_tiny_checkpoint
 from training.ship import main, ship
