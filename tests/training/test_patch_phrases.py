@@ -34,7 +34,8 @@ def test_smaller_boxes_win_where_boxes_overlap():
 def test_clip_dense_stage_trains_both_losses_and_saves_a_vision_model(tmp_path):
     world = make_world(tmp_path)
     overrides = stage_overrides(world, "clip", tmp_path / "clip_dense")
-    cfg = load_config(CONFIGS / "clip_dense.yaml", overrides + ["model.vision.image_size=32", "model.vision.patch_size=8"])
+    cfg = load_config(CONFIGS / "clip_dense.yaml", overrides + ["model.vision.image_size=32", "model.vision.patch_size=8",
+                                                                "model.background_weight=0.25"])
     trainer = Trainer(cfg)
     batch = trainer.collate([trainer.dataset[i] for i in range(2)])
     assert batch["patch_targets"].shape == (2, 16) and batch["patch_targets"].max() > 0
@@ -42,6 +43,16 @@ def test_clip_dense_stage_trains_both_losses_and_saves_a_vision_model(tmp_path):
         scene, dense = trainer.model(batch["input_ids"], batch["attention_mask"], batch["pixel_values"],
                                      batch["patch_targets"])
     assert torch.isfinite(scene) and dense > 0.5 * torch.log(torch.tensor(float(len(PHRASES))))  # untrained: near chance
+    assert trainer.model.class_weights[0] == 0.25 and (trainer.model.class_weights[1:] == 1).all()
+    with torch.no_grad():  # background patches count a quarter
+        model = trainer.model
+        vision = model.clip.vision_model(pixel_values=batch["pixel_values"])
+        patches = model.clip.visual_projection(model.clip.vision_model.post_layernorm(vision.last_hidden_state[:, 1:]))
+        logits = model.clip.logit_scale.exp() * torch.nn.functional.normalize(patches, dim=-1) @ \
+            model.text_embeds(model.phrase_ids, model.phrase_mask).T
+        per_patch = torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch["patch_targets"].flatten(), reduction="none")
+        w = torch.where(batch["patch_targets"].flatten() == 0, 0.25, 1.0)
+    assert torch.allclose(dense, (per_patch * w).sum() / w.sum(), atol=1e-5)
     before = trainer.model.clip.vision_model.embeddings.patch_embedding.weight.detach().clone()
     final = trainer.train()
     trainer.close()

@@ -121,9 +121,13 @@ class ClipTask(Task):
 class DenseClip(nn.Module):
     """A CLIPModel trained with the scene-level loss plus a patch–phrase loss over ``PHRASES``."""
 
-    def __init__(self, clip: CLIPModel, tokenizer: PreTrainedTokenizerBase, phrase_weight: float):
+    def __init__(self, clip: CLIPModel, tokenizer: PreTrainedTokenizerBase, phrase_weight: float,
+                 background_weight: float = 1.0):
         super().__init__()
         self.clip, self.phrase_weight = clip, phrase_weight
+        class_weights = torch.ones(len(PHRASES))
+        class_weights[0] = background_weight  # PHRASES[0] is the background phrase
+        self.register_buffer("class_weights", class_weights, persistent=False)
         ids = [tokenizer(p).input_ids + [tokenizer.eos_token_id] for p in PHRASES]
         width = max(map(len, ids))
         self.register_buffer("phrase_ids", torch.tensor([i + [tokenizer.pad_token_id] * (width - len(i)) for i in ids]),
@@ -146,7 +150,8 @@ class DenseClip(nn.Module):
         patches = clip.visual_projection(clip.vision_model.post_layernorm(vision.last_hidden_state[:, 1:]))
         phrases = self.text_embeds(self.phrase_ids, self.phrase_mask)
         dense_logits = scale * nn.functional.normalize(patches, dim=-1) @ phrases.T  # (B, patches, phrases)
-        dense = nn.functional.cross_entropy(dense_logits.flatten(0, 1), patch_targets.flatten())
+        dense = nn.functional.cross_entropy(dense_logits.flatten(0, 1), patch_targets.flatten(),
+                                            weight=self.class_weights)
         return scene, dense
 
 
@@ -155,7 +160,7 @@ class DenseClipTask(ClipTask):
 
     def build(self, cfg):
         clip, tokenizer = super().build(cfg)
-        return DenseClip(clip, tokenizer, cfg.model.patch_phrase_weight), tokenizer
+        return DenseClip(clip, tokenizer, cfg.model.patch_phrase_weight, cfg.model.background_weight), tokenizer
 
     def dataset(self, cfg, model, tokenizer):
         images = ImageLoader(cfg.data.image_folder, ImageProcessor(cfg.model.vision))
