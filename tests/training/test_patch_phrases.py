@@ -1,7 +1,10 @@
-"""Patch–phrase targets from caption boxes, and the clip_dense stage training on them for real."""
+"""Patch–phrase targets from caption boxes, the clip_dense stage training on them for real, and the probe."""
+import json
+
 import torch
 from transformers import CLIPVisionModel
 
+from training.probe_patches import main as probe_main
 from training.train.config import load_config
 from training.train.patch_phrases import BACKGROUND, PHRASES, patch_targets, phrase_of
 from training.train.trainer import Trainer
@@ -35,7 +38,7 @@ def test_clip_dense_stage_trains_both_losses_and_saves_a_vision_model(tmp_path):
     world = make_world(tmp_path)
     overrides = stage_overrides(world, "clip", tmp_path / "clip_dense")
     cfg = load_config(CONFIGS / "clip_dense.yaml", overrides + ["model.vision.image_size=32", "model.vision.patch_size=8",
-                                                                "model.background_weight=0.25"])
+                                                                "model.background_weight=0.25", "run.save_every=1"])
     trainer = Trainer(cfg)
     batch = trainer.collate([trainer.dataset[i] for i in range(2)])
     assert batch["patch_targets"].shape == (2, 16) and batch["patch_targets"].max() > 0
@@ -60,4 +63,16 @@ def test_clip_dense_stage_trains_both_losses_and_saves_a_vision_model(tmp_path):
     trained = trainer.model.clip.vision_model.state_dict()
     assert all(torch.equal(v, trained[k]) for k, v in saved.items())
     assert not torch.equal(before, trained["embeddings.patch_embedding.weight"])
+
+    # The probe reads the newest checkpoint (both towers) and scores rendered scenes.
+    run = tmp_path / "clip_dense"
+    assert probe_main(["--run", str(run), "--seeds", "3:5", "--size", "64", "--quiet"]) == 0
+    result = json.loads((run / "probe_patches.json").read_text())
+    assert result["object_patches"] > 0 and result["checkpoint"].endswith("step_0000002")
+    assert 0 <= result["phrase_accuracy"] <= min(result["colour_accuracy"], result["shape_accuracy"]) <= 1
+
+
+def test_probe_refuses_runs_without_dense_checkpoints(tmp_path, capsys):
+    assert probe_main(["--run", str(tmp_path), "--quiet"]) == 2
+    assert "no checkpoints/step_*" in capsys.readouterr().err
 
