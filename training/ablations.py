@@ -24,6 +24,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from training.train.checkpointing import latest_checkpoint
+
 KINDS = ("conversation", "detail", "reasoning")
 METRICS = (("attribute_accuracy", "attributes"), ("counting_accuracy", "counting"),
            ("relation_accuracy", "relations"), ("box_acc_at_0.5", "box Acc@0.5"),
@@ -81,19 +83,22 @@ class Ablation:
         final = out / "final"
         if (final / "config.json").is_file():
             return final
-        resume = ["--resume"] if list(out.glob("checkpoints/step_*")) else []
+        resume = ["--resume"] if latest_checkpoint(out) is not None else []
         self.run("-m", "training.train", "--config", config, *resume, "--set", f"run.output_dir={out}",
                  f"data.image_folder={self.images}", f"run.save_every={self.args.save_every}", *overrides)
         return final
+
+    def pretrained_parts(self, select_layer: int) -> list[str]:
+        """Overrides that build a LLaVA from the base run's vision tower and LLM."""
+        return [f"model.vision.pretrained_path={self.base / 'clip' / 'final'}",
+                f"model.text.pretrained_path={self.base / 'llm' / 'final'}", f"model.vision.select_layer={select_layer}"]
 
     def stage1(self, select_layer: int) -> Path:
         data = self.out / "data" / "stage1_captions.json"
         if not data.is_file():
             write_subset(Path(self.args.data) / "stage1_captions.json", data, self.args.scenes, None)
         return self.train(f"stage1_layer{select_layer}", "training/configs/stage1_pretrain.yaml",
-                          f"model.vision.pretrained_path={self.base / 'clip' / 'final'}",
-                          f"model.text.pretrained_path={self.base / 'llm' / 'final'}",
-                          f"model.vision.select_layer={select_layer}", f"data.train_json=[{data}]",
+                          *self.pretrained_parts(select_layer), f"data.train_json=[{data}]",
                           "run.epochs=1", f"run.max_steps={self.args.stage1_steps}")
 
     def stage2(self, variant: Variant) -> Path:
@@ -104,9 +109,7 @@ class Ablation:
         if variant.stage1:
             start = [f"model.init_from={self.stage1(variant.select_layer)}"]
         else:
-            start = ["model.init_from=null", f"model.vision.pretrained_path={self.base / 'clip' / 'final'}",
-                     f"model.text.pretrained_path={self.base / 'llm' / 'final'}",
-                     f"model.vision.select_layer={variant.select_layer}"]
+            start = ["model.init_from=null", *self.pretrained_parts(variant.select_layer)]
         return self.train(f"stage2_{variant.name}", "training/configs/stage2_finetune.yaml", *start,
                           f"data.train_json=[{data}]", f"run.epochs={self.args.epochs}")
 

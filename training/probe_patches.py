@@ -20,11 +20,8 @@ from safetensors.torch import load_file
 from tqdm import tqdm
 
 from llava_ros.boxes import format_box
+from llava_ros.eval.benchmarks.heldout import render_truth
 from llava_ros.model import ImageProcessor
-from sim.camera import Camera
-from sim.ground_truth import scene_ground_truth
-from sim.layout import sample_layout
-from sim.scene import SceneConfig, TabletopScene
 from training.train.checkpointing import latest_checkpoint
 from training.train.config import load_config
 from training.train.patch_phrases import PHRASES, patch_targets
@@ -32,13 +29,11 @@ from training.train.tasks import get_task
 
 
 def render(seed: int, size: int) -> tuple:
-    scene = TabletopScene(sample_layout(seed), SceneConfig(width=size, height=size))
-    with Camera(scene) as camera:
-        frame = camera.frame()
-        truth = scene_ground_truth(scene, camera, frame)
+    """A scene's image and a caption naming every visible object with its box (what patch_targets reads)."""
+    rgb, truth = render_truth(seed, size, size)
     caption = ", ".join(f"a {o['label']} {format_box(o['bbox_xyxy'], size, size)}"
                         for o in truth["objects"] if o["bbox_xyxy"] is not None)
-    return frame.rgb, caption
+    return rgb, caption
 
 
 def load_dense_clip(run: Path):
@@ -63,10 +58,8 @@ def probe(run: Path, seeds: range, size: int = 336, progress: bool = True) -> di
     for seed in tqdm(seeds, desc="probe", disable=not progress):
         rgb, caption = render(seed, size)
         targets = patch_targets(caption, grid)
-        clip = model.clip
-        hidden = clip.vision_model(pixel_values=processor(rgb)).last_hidden_state[:, 1:]
-        patches = torch.nn.functional.normalize(clip.visual_projection(clip.vision_model.post_layernorm(hidden)), dim=-1)
-        predicted = (patches @ phrases.T).argmax(-1)[0]
+        hidden = model.clip.vision_model(pixel_values=processor(rgb)).last_hidden_state
+        predicted = (model.patch_embeds(hidden) @ phrases.T).argmax(-1)[0]
         for got, want in zip(predicted[targets > 0].tolist(), targets[targets > 0].tolist()):
             got_words, want_words = PHRASES[got].split(), PHRASES[want].split()
             counts["patches"] += 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from llava_ros.boxes import parse_boxes
+from llava_ros.eval.answers import first_colour, first_shape
 from sim.catalogue import COLOURS, SHAPES
 
 BACKGROUND = "table"
@@ -25,9 +26,7 @@ PHRASE_INDEX = {p: i for i, p in enumerate(PHRASES)}
 
 def phrase_of(text: str) -> str | None:
     """"large red cube" → "red cube"; None when the text names no catalogue colour and shape."""
-    words = text.lower().split()
-    colour = next((w for w in words if w in COLOURS), None)
-    shape = next((w for w in words if w in SHAPES), None)
+    colour, shape = first_colour(text), first_shape(text)
     return f"{colour} {shape}" if colour and shape else None
 
 

@@ -23,6 +23,7 @@ from transformers import AutoModelForCausalLM, CLIPConfig, CLIPModel, CLIPTextCo
 from llava_ros.model import (ImageProcessor, LlavaConfig, LlavaModel, ProjectorConfig, TextConfig, load_pretrained,
                              load_tokenizer, save_pretrained)
 from training.data.llava_format import IMAGE_TOKEN
+from training.train.collate import pad_collate
 from training.train.config import TrainConfig
 from training.train.datasets import (CaptionDataset, ConversationDataset, ImageLoader, PatchPhraseDataset,
                                      read_records)
@@ -128,16 +129,20 @@ class DenseClip(nn.Module):
         class_weights = torch.ones(len(PHRASES))
         class_weights[0] = background_weight  # PHRASES[0] is the background phrase
         self.register_buffer("class_weights", class_weights, persistent=False)
-        ids = [tokenizer(p).input_ids + [tokenizer.eos_token_id] for p in PHRASES]
-        width = max(map(len, ids))
-        self.register_buffer("phrase_ids", torch.tensor([i + [tokenizer.pad_token_id] * (width - len(i)) for i in ids]),
-                             persistent=False)
-        self.register_buffer("phrase_mask", torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i in ids]),
-                             persistent=False)
+        phrases = pad_collate([{"input_ids": torch.tensor(tokenizer(p).input_ids + [tokenizer.eos_token_id])}
+                               for p in PHRASES], tokenizer.pad_token_id)
+        self.register_buffer("phrase_ids", phrases["input_ids"], persistent=False)
+        self.register_buffer("phrase_mask", phrases["attention_mask"], persistent=False)
 
     def text_embeds(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         pooled = self.clip.text_model(input_ids=input_ids, attention_mask=attention_mask).pooler_output
         return nn.functional.normalize(self.clip.text_projection(pooled), dim=-1)
+
+    def patch_embeds(self, last_hidden_state: torch.Tensor) -> torch.Tensor:
+        """Vision tower output (B, 1 + patches, H) → unit patch embeddings (B, patches, projection_dim)."""
+        clip = self.clip
+        patches = clip.visual_projection(clip.vision_model.post_layernorm(last_hidden_state[:, 1:]))
+        return nn.functional.normalize(patches, dim=-1)
 
     def forward(self, input_ids, attention_mask, pixel_values, patch_targets) -> tuple[torch.Tensor, torch.Tensor]:
         """(scene loss, patch–phrase loss)."""
@@ -147,9 +152,8 @@ class DenseClip(nn.Module):
         logits = scale * self.text_embeds(input_ids, attention_mask) @ image.T
         labels = torch.arange(len(logits), device=logits.device)
         scene = (nn.functional.cross_entropy(logits, labels) + nn.functional.cross_entropy(logits.T, labels)) / 2
-        patches = clip.visual_projection(clip.vision_model.post_layernorm(vision.last_hidden_state[:, 1:]))
         phrases = self.text_embeds(self.phrase_ids, self.phrase_mask)
-        dense_logits = scale * nn.functional.normalize(patches, dim=-1) @ phrases.T  # (B, patches, phrases)
+        dense_logits = scale * self.patch_embeds(vision.last_hidden_state) @ phrases.T  # (B, patches, phrases)
         dense = nn.functional.cross_entropy(dense_logits.flatten(0, 1), patch_targets.flatten(),
                                             weight=self.class_weights)
         return scene, dense

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import cv2
+import numpy as np
 from tqdm import tqdm
 
 from sim.camera import Camera
@@ -27,14 +28,19 @@ def require_seeds(args) -> range:
     return seeds
 
 
-def render_scene(seed: int, images_dir: Path, width: int = 336, height: int = 336) -> dict:
-    """Render held-out ``seed`` to ``images_dir/<seed>.png`` (+ ``<seed>.scene.json``); return its ground truth."""
-    images_dir.mkdir(parents=True, exist_ok=True)
+def render_truth(seed: int, width: int = 336, height: int = 336) -> tuple[np.ndarray, dict]:
+    """The front camera's RGB image of ``seed``'s layout and its ground truth (``scene.json`` schema)."""
     scene = TabletopScene(sample_layout(seed), SceneConfig(width=width, height=height))
     with Camera(scene) as camera:
         frame = camera.frame()
-        truth = scene_ground_truth(scene, camera, frame)
-    cv2.imwrite(str(images_dir / f"{seed}.png"), cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR))
+        return frame.rgb, scene_ground_truth(scene, camera, frame)
+
+
+def render_scene(seed: int, images_dir: Path, width: int = 336, height: int = 336) -> dict:
+    """Render held-out ``seed`` to ``images_dir/<seed>.png`` (+ ``<seed>.scene.json``); return its ground truth."""
+    images_dir.mkdir(parents=True, exist_ok=True)
+    rgb, truth = render_truth(seed, width, height)
+    cv2.imwrite(str(images_dir / f"{seed}.png"), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
     (images_dir / f"{seed}.scene.json").write_text(json.dumps(truth))
     return truth
 
