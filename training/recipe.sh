@@ -16,6 +16,7 @@ DATA=${DATA:-data/sim_v1}         # rendered scenes + LLaVA-format JSON
 RUNS=${RUNS:-runs/v0}
 EVAL_SEEDS=${EVAL_SEEDS:-1000000000:1000000040}   # held-out seeds, never trained on
 CLIP_CONFIG=${CLIP_CONFIG:-training/configs/clip.yaml}   # or clip_dense.yaml (patch–phrase loss)
+NUMBERS=${NUMBERS:-digits}        # tokenizer: digits (one token per decimal digit) or whole (v1)
 EPOCHS_CLIP=${EPOCHS_CLIP:-8}
 EPOCHS_LLM=${EPOCHS_LLM:-1}
 EPOCHS_STAGE1=${EPOCHS_STAGE1:-1}
@@ -31,7 +32,7 @@ step() { echo "[recipe $(date +%H:%M:%S)] $*"; }
 mkdir -p "$RUNS"
 # What this run was asked to do, for the model card (python -m training.ship).
 cat > "$RUNS/recipe.env" <<ENV
-SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2
+SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG NUMBERS=$NUMBERS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2
 ENV
 train() {  # train NAME CONFIG OVERRIDES...
   local name=$1 config=$2; shift 2
@@ -50,7 +51,7 @@ if [ ! -f "$S2" ]; then
 fi
 if [ ! -f "$RUNS/tokenizer/tokenizer.json" ]; then
   step "tokenizer"
-  "$PY" -m training.tokenizer --data "$S1" "$S2" --out "$RUNS/tokenizer"
+  "$PY" -m training.tokenizer --data "$S1" "$S2" --out "$RUNS/tokenizer" --numbers "$NUMBERS"
 fi
 train clip "$CLIP_CONFIG" model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1]" run.epochs="$EPOCHS_CLIP"
 train llm training/configs/llm.yaml model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1,$S2]" run.epochs="$EPOCHS_LLM" run.max_steps="$STEPS_LLM"

@@ -75,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sim.add_argument("--seeds", required=True, help="held-out seed range A:B (A >= 1,000,000,000)")
     sim.add_argument("--out", default="runs/eval/sim")
     _add_engine_options(sim)
-    sim.set_defaults(func=run_sim, bench="sim", max_new_tokens=96)
+    sim.set_defaults(func=run_sim, bench="sim")
     grasp_command.add_parser(sub)
 
 

@@ -42,13 +42,33 @@ def test_round_trip(saved, text):
     assert tok.decode(ids, skip_special_tokens=True) == text
 
 
-def test_decimal_numbers_stay_whole():
-    pieces = [p for p, _ in build_tokenizer().pre_tokenizer.pre_tokenize_str("[0.41, 0.52] about 12.5 m")]
-    assert pieces[:5] == ["[", "0.41", ",", "Ġ0.52", "]"] and "Ġ12.5" in pieces
+def pieces(numbers: str, text: str) -> list[str]:
+    return [p for p, _ in build_tokenizer(numbers).pre_tokenizer.pre_tokenize_str(text)]
 
 
-def test_frequent_box_coordinates_are_single_tokens(data, saved):
+def test_digits_mode_splits_every_decimal_digit():
+    assert pieces("digits", "[0.41, 0.52] about 12.5 m, 6 objects") == [
+        "[", "0.", "4", "1", ",", "Ġ0.", "5", "2", "]", "Ġabout", "Ġ12.", "5", "Ġm", ",", "Ġ6", "Ġobjects"]
+
+
+def test_whole_mode_keeps_decimal_numbers_whole():
+    assert pieces("whole", "[0.41, 0.52] about 12.5 m")[:5] == ["[", "0.41", ",", "Ġ0.52", "]"]
+    assert "Ġ12.5" in pieces("whole", "about 12.5 m")
+    with pytest.raises(ValueError, match="unknown numbers mode 'roman'"):
+        build_tokenizer("roman")
+
+
+def test_digits_mode_spells_a_box_with_shared_digit_tokens(data, saved):
     tok = load_tokenizer(saved)
+    ids = tok(" [0.41, 0.52, 0.49, 0.61]", add_special_tokens=False).input_ids
+    assert tok.convert_ids_to_tokens(ids) == ["Ġ[", "0.", "4", "1", ",", "Ġ0.", "5", "2", ",", "Ġ0.", "4", "9",
+                                              ",", "Ġ0.", "6", "1", "]"]
+
+
+def test_whole_mode_makes_frequent_box_coordinates_single_tokens(data, tmp_path):
+    main(["--data", str(data["stage1"]), str(data["stage2"]), "--out", str(tmp_path), "--vocab-size", "1000",
+          "--numbers", "whole"])
+    tok = load_tokenizer(tmp_path)
     text = "\n".join(corpus(read_llava_json(data["stage2"])))
     counts: dict[str, int] = {}
     for number in re.findall(r" \d\.\d\d", text):
