@@ -17,6 +17,7 @@ RUNS=${RUNS:-runs/v0}
 EVAL_SEEDS=${EVAL_SEEDS:-1000000000:1000000040}   # held-out seeds, never trained on
 CLIP_CONFIG=${CLIP_CONFIG:-training/configs/clip.yaml}   # or clip_dense.yaml (patch–phrase loss)
 NUMBERS=${NUMBERS:-digits}        # tokenizer: digits (one token per decimal digit) or whole (v1)
+PROJECTOR=${PROJECTOR:-linear}    # linear (the paper), mlp2x_gelu (LLaVA-1.5), or either +pos2d
 EPOCHS_CLIP=${EPOCHS_CLIP:-8}
 EPOCHS_LLM=${EPOCHS_LLM:-1}
 EPOCHS_STAGE1=${EPOCHS_STAGE1:-1}
@@ -32,7 +33,7 @@ step() { echo "[recipe $(date +%H:%M:%S)] $*"; }
 mkdir -p "$RUNS"
 # What this run was asked to do, for the model card (python -m training.ship).
 cat > "$RUNS/recipe.env" <<ENV
-SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG NUMBERS=$NUMBERS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2
+SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG NUMBERS=$NUMBERS PROJECTOR=$PROJECTOR EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2
 ENV
 train() {  # train NAME CONFIG OVERRIDES...
   local name=$1 config=$2; shift 2
@@ -56,7 +57,7 @@ fi
 train clip "$CLIP_CONFIG" model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1]" run.epochs="$EPOCHS_CLIP"
 train llm training/configs/llm.yaml model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1,$S2]" run.epochs="$EPOCHS_LLM" run.max_steps="$STEPS_LLM"
 train stage1 training/configs/stage1_pretrain.yaml model.vision.pretrained_path="$RUNS/clip/final" \
-  model.text.pretrained_path="$RUNS/llm/final" "data.train_json=[$S1]" run.epochs="$EPOCHS_STAGE1" run.max_steps="$STEPS_STAGE1"
+  model.text.pretrained_path="$RUNS/llm/final" model.projector="$PROJECTOR" "data.train_json=[$S1]" run.epochs="$EPOCHS_STAGE1" run.max_steps="$STEPS_STAGE1"
 train stage2 training/configs/stage2_finetune.yaml model.init_from="$RUNS/stage1/final" \
   "data.train_json=[$S2]" run.epochs="$EPOCHS_STAGE2" run.max_steps="$STEPS_STAGE2"
 step "eval: held-out seeds $EVAL_SEEDS"

@@ -44,6 +44,7 @@ _LOAD_PREFIXES = (
 _SAVE_PREFIXES = (("vision.clip.", "vision_tower."), ("llm.model.", "language_model.model."),
                   ("llm.lm_head.", "language_model.lm_head."))
 _PROJECTOR_KEY = re.compile(r"(?:model\.)?multi_modal_projector\.linear_(\d+)\.(.+)")
+_POSITION_KEY = re.compile(r"(?:model\.)?multi_modal_projector\.position_embedding")  # `+pos2d` projectors
 
 
 def config_from_hf_dict(d: dict[str, Any]) -> LlavaConfig:
@@ -113,10 +114,16 @@ def _projector_names(model: LlavaModel) -> dict[str, str]:
         prefix = f"projector.{layer}." if layer else "projector."
         for param in ("weight", "bias"):
             names[prefix + param] = f"multi_modal_projector.linear_{i}.{param}"
+    if isinstance(getattr(model.projector, "position", None), torch.nn.Parameter):
+        names["projector.position"] = "multi_modal_projector.position_embedding"
     return names
 
 
 def _load_key(key: str, projector: dict[str, str]) -> str:
+    if _POSITION_KEY.fullmatch(key):
+        if "projector.position" not in projector:
+            raise ValueError(f"checkpoint key {key!r} needs a position-aware projector (`+pos2d`)")
+        return "projector.position"
     match = _PROJECTOR_KEY.fullmatch(key)
     if match:
         ours = {theirs: mine for mine, theirs in projector.items()}

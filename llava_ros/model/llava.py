@@ -49,7 +49,8 @@ class LlavaModel(nn.Module):
         super().__init__()
         self.config = config
         self.vision = vision
-        self.projector = build_projector(config.projector.type, vision.hidden_size, llm.config.hidden_size)
+        self.projector = build_projector(config.projector.type, vision.hidden_size, llm.config.hidden_size,
+                                         vision.num_image_tokens)
         self.llm = llm
 
     @classmethod

@@ -10,7 +10,8 @@ pytest.importorskip("onnxruntime")
 from llava_ros.engine import GenerationSettings, create_engine, engine_names  # noqa: E402
 from llava_ros.engine.export import export_onnx, main as export_main, model_hash  # noqa: E402
 from llava_ros.engine.parity import check_parity, synthetic_pairs  # noqa: E402
-from tests.tiny import save_tiny_checkpoint  # noqa: E402
+from llava_ros.model import LlavaModel, save_pretrained  # noqa: E402
+from tests.tiny import make_tokenizer, save_tiny_checkpoint, tiny_config  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +75,20 @@ def test_export_main_prints_the_folder(model_dir, engines, capsys):
     assert export_main(["--model", str(model_dir), "--format", "onnx"]) == 0
     assert capsys.readouterr().out.strip() == str(engines[1].export_dir)
     assert export_main(["--model", str(model_dir / "missing")]) == 2
+
+
+def test_pos2d_projector_exports_with_its_position_table(tmp_path):
+    """A `+pos2d` projector's learned position table travels into the vision graph."""
+    tokenizer = make_tokenizer()
+    torch.manual_seed(0)
+    model = LlavaModel.from_config(tiny_config(tokenizer, "linear+pos2d")).eval()
+    with torch.no_grad():
+        model.projector.position.normal_()
+    save_pretrained(model, tokenizer, tmp_path)
+    reference, onnx = create_engine("torch", model_path=tmp_path), create_engine("onnx", model_path=tmp_path)
+    pixels = reference.processor([img for img, _ in synthetic_pairs(3)])
+    with torch.inference_mode():
+        want = reference.model.encode_images(pixels)
+    assert float((onnx.backend.encode_images(pixels) - want).abs().max()) <= 1e-4
+    report = check_parity(tmp_path, n_pairs=3, engine=onnx, reference=reference, max_new_tokens=8)
+    assert report.ok and report.identical == 3

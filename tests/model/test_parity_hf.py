@@ -59,10 +59,13 @@ def test_our_save_loads_in_transformers(tokenizer, tmp_path, pixels, model):
         assert (hf(input_ids=hf_ids, pixel_values=pixels).logits - model(ids, pixels).logits).abs().max() <= 1e-4
 
 
-@pytest.mark.parametrize("projector", ["mlp2x_gelu", "linear"])
+@pytest.mark.parametrize("projector", ["mlp2x_gelu", "linear", "linear+pos2d", "mlp2x_gelu+pos2d"])
 def test_round_trip_identical_logits(tokenizer, tmp_path, pixels, projector):
     torch.manual_seed(0)
     model = LlavaModel.from_config(tiny_config(tokenizer, projector, image_aspect="pad")).eval()
+    if projector.endswith("+pos2d"):
+        with torch.no_grad():
+            model.projector.position.normal_()  # trained values, not the sine-cosine initialisation
     save_pretrained(model, tokenizer, tmp_path)
     loaded, tok = load_pretrained(tmp_path)
     assert loaded.config == model.config
