@@ -22,6 +22,7 @@ from tqdm import tqdm
 from llava_ros.boxes import format_box
 from llava_ros.eval.benchmarks.heldout import render_truth
 from llava_ros.model import ImageProcessor
+from sim.seeds import parse_seed_range
 from training.train.checkpointing import latest_checkpoint
 from training.train.config import load_config
 from training.train.patch_phrases import PHRASES, patch_targets
@@ -78,9 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=336, help="render size in pixels (the sim's default)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    start, stop = (int(x) for x in args.seeds.split(":"))
     try:
-        result = probe(Path(args.run), range(start, stop), args.size, not args.quiet)
+        result = probe(Path(args.run), parse_seed_range(args.seeds), args.size, not args.quiet)
     except (FileNotFoundError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

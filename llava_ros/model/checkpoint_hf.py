@@ -29,7 +29,7 @@ import torch
 
 from .config import LlavaConfig, ProjectorConfig, TextConfig, VisionConfig, read_config_json
 from .llava import LlavaModel
-from .projector import projector_linear_names
+from .projector import PositionalProjector, projector_linear_names
 from .safetensors_io import WEIGHTS_NAME, load_state_strict, read_state_dict, write_safetensors
 
 HF_MODEL_TYPES = ("llava", "llava_ros")
@@ -114,7 +114,7 @@ def _projector_names(model: LlavaModel) -> dict[str, str]:
         prefix = f"projector.{layer}." if layer else "projector."
         for param in ("weight", "bias"):
             names[prefix + param] = f"multi_modal_projector.linear_{i}.{param}"
-    if isinstance(getattr(model.projector, "position", None), torch.nn.Parameter):
+    if isinstance(model.projector, PositionalProjector):
         names["projector.position"] = "multi_modal_projector.position_embedding"
     return names
 

@@ -19,8 +19,8 @@ the regex's groups, the feature sizes and the number of image tokens are passed 
 
 from __future__ import annotations
 
-import re
 import math
+import re
 from typing import Callable
 
 import torch
