@@ -11,6 +11,8 @@ Output (``--image_folder`` for the trainer is ``OUT/images``)::
     OUT/stage1_captions.json         kind "brief": one caption per seed (feature alignment)
     OUT/stage2_instruct.json         kinds "conversation", "detail", "reasoning": one record per
                                      seed and kind, mixed in one file (instruction tuning)
+    OUT/stage2_regions.json          kind "region", only when asked: LLaVA-1.5's region data
+                                     (training.data.regions), a separate file to mix into stage 2
 
 Deterministic: the same seeds give the same files. Held-out seeds are refused before anything is
 rendered (:func:`sim.seeds.check_training_seed`).
@@ -34,10 +36,22 @@ from sim.scene import SceneConfig, TabletopScene
 from sim.seeds import check_training_seed, parse_seed_range
 from training.data import teachers
 from training.data.llava_format import make_record, write_llava_json
-from training.data.teachers import KINDS, STAGE_OF_KIND, check_kind
+from training.data.regions import region_turns
+from training.data.scene_facts import SceneFacts
+from training.data.teachers import KINDS, STAGE_OF_KIND
 
-STAGE_FILES = {1: "stage1_captions.json", 2: "stage2_instruct.json"}
+REGION_KIND = "region"  # built from the annotations, never by a teacher (see training.data.regions)
+DATA_KINDS = (*KINDS, REGION_KIND)
+# Output file of each kind: key in generate()'s result → file name.
+FILES = {"stage1": "stage1_captions.json", "stage2": "stage2_instruct.json", "regions": "stage2_regions.json"}
+FILE_OF_KIND = {**{kind: f"stage{stage}" for kind, stage in STAGE_OF_KIND.items()}, REGION_KIND: "regions"}
 IMAGES_DIR = "images"
+
+
+def check_data_kind(kind: str) -> str:
+    if kind not in DATA_KINDS:
+        raise ValueError(f"unknown response kind {kind!r}; known: {list(DATA_KINDS)}")
+    return kind
 
 
 def render_seed(seed: int, width: int, height: int) -> tuple:
@@ -71,39 +85,43 @@ def existing_render(images_dir: Path, seed: int, width: int, height: int) -> tup
 
 
 def records_for(teacher, truth: dict, image: str, seed: int, kinds: Iterable[str],
-                variants: int = 1) -> dict[int, list[dict]]:
-    """``variants`` LLaVA records per kind (different draws of questions and phrasing), by stage."""
-    by_stage: dict[int, list[dict]] = {}
+                variants: int = 1) -> dict[str, list[dict]]:
+    """``variants`` LLaVA records per kind (different draws of questions and phrasing), by output
+    file (:data:`FILE_OF_KIND`). A region record is skipped for a scene with no visible object."""
+    by_file: dict[str, list[dict]] = {}
     for kind in kinds:
         for v in range(variants):
             rng = random.Random(f"{seed}:{kind}" if v == 0 else f"{seed}:{kind}:{v}")
-            turns = teacher.respond(truth, kind, rng)
+            turns = (region_turns(SceneFacts(truth), rng) if kind == REGION_KIND
+                     else teacher.respond(truth, kind, rng))
+            if not turns:
+                continue
             suffix = "" if v == 0 else f"_{v}"
             record = make_record(f"sim{seed:06d}_{kind}{suffix}", image, [(t.question, t.answer) for t in turns])
-            by_stage.setdefault(STAGE_OF_KIND[kind], []).append(record)
-    return by_stage
+            by_file.setdefault(FILE_OF_KIND[kind], []).append(record)
+    return by_file
 
 
 def generate(seeds: Iterable[int], out_dir: str | Path, kinds: Iterable[str] = KINDS, teacher: str = "rules",
              width: int = SceneConfig.width, height: int = SceneConfig.height,
              teacher_options: dict | None = None, progress: bool = True, variants: int = 1,
              reuse_renders: bool = False) -> dict[str, Path]:
-    """Render every seed and write the data files; returns ``{"stage1": path, "stage2": path, "images": dir}``
-    (a stage's file only if one of ``kinds`` belongs to it). ``reuse_renders`` takes a seed's image and
+    """Render every seed and write the data files; returns ``{"stage1": path, "stage2": path,
+    "regions": path, "images": dir}`` (a file only if one of ``kinds`` goes to it, see :data:`FILES`). ``reuse_renders`` takes a seed's image and
     ground truth from an earlier run into the same folder when they exist at this size."""
     if variants < 1:
         raise ValueError(f"variants must be >= 1, got {variants}")
     seeds = [check_training_seed(int(s)) for s in seeds]
     if not seeds:
         raise ValueError("no seeds given")
-    kinds = [check_kind(k) for k in kinds]
+    kinds = [check_data_kind(k) for k in kinds]
     if not kinds:
-        raise ValueError(f"no kinds given; known: {list(KINDS)}")
+        raise ValueError(f"no kinds given; known: {list(DATA_KINDS)}")
     chosen = teachers.get(teacher, **(teacher_options or {}))
     out = Path(out_dir)
     images_dir = out / IMAGES_DIR
     images_dir.mkdir(parents=True, exist_ok=True)
-    by_stage: dict[int, list[dict]] = {stage: [] for stage in sorted({STAGE_OF_KIND[k] for k in kinds})}
+    by_file: dict[str, list[dict]] = {name: [] for name in FILES if name in {FILE_OF_KIND[k] for k in kinds}}
     for seed in tqdm(seeds, desc=f"generating ({teacher})", unit="scene", disable=not progress):
         earlier = existing_render(images_dir, seed, width, height) if reuse_renders else None
         if earlier is None:
@@ -111,10 +129,9 @@ def generate(seeds: Iterable[int], out_dir: str | Path, kinds: Iterable[str] = K
             image = write_image(images_dir, seed, rgb, truth)
         else:
             image, truth = earlier
-        for stage, records in records_for(chosen, truth, image, seed, kinds, variants).items():
-            by_stage[stage] += records
-    paths = {f"stage{stage}": write_llava_json(out / STAGE_FILES[stage], records)
-             for stage, records in by_stage.items()}
+        for name, records in records_for(chosen, truth, image, seed, kinds, variants).items():
+            by_file[name] += records
+    paths = {name: write_llava_json(out / FILES[name], records) for name, records in by_file.items()}
     paths["images"] = images_dir
     return paths
 
@@ -126,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--teacher", default="rules", choices=teachers.names())
     parser.add_argument("--kinds", default=",".join(KINDS),
-                        help=f"comma-separated response kinds (default: all of {','.join(KINDS)})")
+                        help=f"comma-separated response kinds of {','.join(DATA_KINDS)} (default: the "
+                             f"paper's {','.join(KINDS)})")
     parser.add_argument("--width", type=int, default=SceneConfig.width)
     parser.add_argument("--height", type=int, default=SceneConfig.height)
     parser.add_argument("--base-url", help="openai teacher: endpoint, e.g. http://localhost:8000/v1")
