@@ -1,5 +1,6 @@
 """Region records (LLaVA-1.5's RefCOCO/VG prompts) on real rendered scenes: every visible object is
 asked once, each box is the ground-truth box, and each referring phrase picks out that object alone."""
+import json
 import random
 
 import pytest
@@ -59,3 +60,16 @@ def test_generate_writes_region_records_only_when_asked(tmp_path):
     assert all(REFER_PROMPT.format("") in q or DESCRIBE_PROMPT.format("")[:-1] in q for q in questions)
     with pytest.raises(ValueError, match="unknown response kind 'regions'"):
         generate([21], tmp_path, kinds=["regions"], progress=False)
+
+
+def test_one_object_curriculum_scenes(tmp_path):
+    paths = generate([21, 22], tmp_path, kinds=["region"], width=96, height=96, progress=False, n_objects=1)
+    for record in read_llava_json(paths["regions"]):
+        truth = json.loads((paths["images"] / record["image"].replace(".png", ".scene.json")).read_text())
+        assert len(truth["objects"]) == 1
+        assert len(record["conversations"]) == 2
+    # a render with another object count is not reused for these seeds
+    again = generate([21], tmp_path, kinds=["region"], width=96, height=96, progress=False,
+                     reuse_renders=True, n_objects=2)
+    truth = json.loads((again["images"] / "000021.scene.json").read_text())
+    assert len(truth["objects"]) == 2

@@ -54,9 +54,9 @@ def check_data_kind(kind: str) -> str:
     return kind
 
 
-def render_seed(seed: int, width: int, height: int) -> tuple:
-    """(rgb image, ground truth) of a seed's scene."""
-    scene = TabletopScene(sample_layout(seed), SceneConfig(width=width, height=height))
+def render_seed(seed: int, width: int, height: int, n_objects: int | None = None) -> tuple:
+    """(rgb image, ground truth) of a seed's scene (``n_objects``: that many objects instead of 1–6)."""
+    scene = TabletopScene(sample_layout(seed, n_objects), SceneConfig(width=width, height=height))
     with Camera(scene) as camera:
         frame = camera.frame()
         truth = scene_ground_truth(scene, camera, frame)
@@ -73,13 +73,17 @@ def write_image(images_dir: Path, seed: int, rgb, truth: dict) -> str:
     return png.name
 
 
-def existing_render(images_dir: Path, seed: int, width: int, height: int) -> tuple[str, dict] | None:
-    """(image name, ground truth) of an earlier render of ``seed`` at this size, or None."""
+def existing_render(images_dir: Path, seed: int, width: int, height: int,
+                    n_objects: int | None = None) -> tuple[str, dict] | None:
+    """(image name, ground truth) of an earlier render of ``seed`` at this size (and with
+    ``n_objects`` objects when given), or None."""
     png, truth_path = images_dir / f"{seed:06d}.png", images_dir / f"{seed:06d}.scene.json"
     if not (png.is_file() and truth_path.is_file()):
         return None
     truth = json.loads(truth_path.read_text())
     if (truth["camera"]["width"], truth["camera"]["height"]) != (width, height) or truth["seed"] != seed:
+        return None
+    if n_objects is not None and len(truth["objects"]) != n_objects:
         return None
     return png.name, truth
 
@@ -105,10 +109,12 @@ def records_for(teacher, truth: dict, image: str, seed: int, kinds: Iterable[str
 def generate(seeds: Iterable[int], out_dir: str | Path, kinds: Iterable[str] = KINDS, teacher: str = "rules",
              width: int = SceneConfig.width, height: int = SceneConfig.height,
              teacher_options: dict | None = None, progress: bool = True, variants: int = 1,
-             reuse_renders: bool = False) -> dict[str, Path]:
+             reuse_renders: bool = False, n_objects: int | None = None) -> dict[str, Path]:
     """Render every seed and write the data files; returns ``{"stage1": path, "stage2": path,
     "regions": path, "images": dir}`` (a file only if one of ``kinds`` goes to it, see :data:`FILES`). ``reuse_renders`` takes a seed's image and
-    ground truth from an earlier run into the same folder when they exist at this size."""
+    ground truth from an earlier run into the same folder when they exist at this size. ``n_objects``
+    fixes the number of objects per scene (a curriculum: one-object scenes teach reading positions
+    before telling objects apart); the default draws 1–6 as the sim does."""
     if variants < 1:
         raise ValueError(f"variants must be >= 1, got {variants}")
     seeds = [check_training_seed(int(s)) for s in seeds]
@@ -123,9 +129,9 @@ def generate(seeds: Iterable[int], out_dir: str | Path, kinds: Iterable[str] = K
     images_dir.mkdir(parents=True, exist_ok=True)
     by_file: dict[str, list[dict]] = {name: [] for name in FILES if name in {FILE_OF_KIND[k] for k in kinds}}
     for seed in tqdm(seeds, desc=f"generating ({teacher})", unit="scene", disable=not progress):
-        earlier = existing_render(images_dir, seed, width, height) if reuse_renders else None
+        earlier = existing_render(images_dir, seed, width, height, n_objects) if reuse_renders else None
         if earlier is None:
-            rgb, truth = render_seed(seed, width, height)
+            rgb, truth = render_seed(seed, width, height, n_objects)
             image = write_image(images_dir, seed, rgb, truth)
         else:
             image, truth = earlier
@@ -155,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="records per kind and scene (different questions and phrasings of the same image)")
     parser.add_argument("--reuse-renders", action="store_true",
                         help="take images + scene.json already in OUT/images instead of rendering again")
+    parser.add_argument("--objects", type=int, help="objects per scene (default: 1–6 drawn per seed, as the sim "
+                                                    "does); a curriculum uses 1 first")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -167,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         paths = generate(args.seeds, args.out, kinds=kinds, teacher=args.teacher, width=args.width,
                          height=args.height, teacher_options=options, progress=not args.quiet,
-                         variants=args.variants, reuse_renders=args.reuse_renders)
+                         variants=args.variants, reuse_renders=args.reuse_renders, n_objects=args.objects)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
