@@ -64,12 +64,16 @@ def test_generate_writes_region_records_only_when_asked(tmp_path):
 
 def test_one_object_curriculum_scenes(tmp_path):
     paths = generate([21, 22], tmp_path, kinds=["region"], width=96, height=96, progress=False, n_objects=1)
-    for record in read_llava_json(paths["regions"]):
+    assert paths["regions"].name == "stage2_regions_1obj.json"
+    records = read_llava_json(paths["regions"])
+    assert [r["image"] for r in records] == ["000021_1obj.png", "000022_1obj.png"]
+    for record in records:
         truth = json.loads((paths["images"] / record["image"].replace(".png", ".scene.json")).read_text())
         assert len(truth["objects"]) == 1
         assert len(record["conversations"]) == 2
-    # a render with another object count is not reused for these seeds
+    # other object counts get their own images and files next to these
     again = generate([21], tmp_path, kinds=["region"], width=96, height=96, progress=False,
                      reuse_renders=True, n_objects=2)
-    truth = json.loads((again["images"] / "000021.scene.json").read_text())
+    truth = json.loads((again["images"] / "000021_2obj.scene.json").read_text())
     assert len(truth["objects"]) == 2
+    assert again["regions"].name == "stage2_regions_2obj.json"

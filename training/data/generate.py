@@ -63,9 +63,20 @@ def render_seed(seed: int, width: int, height: int, n_objects: int | None = None
     return frame.rgb, truth
 
 
-def write_image(images_dir: Path, seed: int, rgb, truth: dict) -> str:
-    """Write the PNG and scene.json; return the image path relative to ``images_dir``."""
-    name = f"{seed:06d}"
+def scene_name(seed: int, n_objects: int | None = None) -> str:
+    """``000042``, or ``000042_1obj`` for a scene with a fixed object count (its own image: the
+    same seed lays out a different table), which also suffixes the data files' names."""
+    return f"{seed:06d}" if n_objects is None else f"{seed:06d}_{n_objects}obj"
+
+
+def data_file(name: str, n_objects: int | None = None) -> str:
+    """File name of output ``name`` (a key of :data:`FILES`): ``stage2_regions_1obj.json`` for ``n_objects=1``."""
+    stem = FILES[name].removesuffix(".json")
+    return f"{stem}.json" if n_objects is None else f"{stem}_{n_objects}obj.json"
+
+
+def write_image(images_dir: Path, name: str, rgb, truth: dict) -> str:
+    """Write ``name``.png and ``name``.scene.json; return the image path relative to ``images_dir``."""
     png = images_dir / f"{name}.png"
     if not cv2.imwrite(str(png), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)):
         raise OSError(f"could not write {png}")
@@ -73,23 +84,19 @@ def write_image(images_dir: Path, seed: int, rgb, truth: dict) -> str:
     return png.name
 
 
-def existing_render(images_dir: Path, seed: int, width: int, height: int,
-                    n_objects: int | None = None) -> tuple[str, dict] | None:
-    """(image name, ground truth) of an earlier render of ``seed`` at this size (and with
-    ``n_objects`` objects when given), or None."""
-    png, truth_path = images_dir / f"{seed:06d}.png", images_dir / f"{seed:06d}.scene.json"
+def existing_render(images_dir: Path, name: str, seed: int, width: int, height: int) -> tuple[str, dict] | None:
+    """(image name, ground truth) of an earlier render ``name`` of ``seed`` at this size, or None."""
+    png, truth_path = images_dir / f"{name}.png", images_dir / f"{name}.scene.json"
     if not (png.is_file() and truth_path.is_file()):
         return None
     truth = json.loads(truth_path.read_text())
     if (truth["camera"]["width"], truth["camera"]["height"]) != (width, height) or truth["seed"] != seed:
         return None
-    if n_objects is not None and len(truth["objects"]) != n_objects:
-        return None
     return png.name, truth
 
 
 def records_for(teacher, truth: dict, image: str, seed: int, kinds: Iterable[str],
-                variants: int = 1) -> dict[str, list[dict]]:
+                variants: int = 1, name: str | None = None) -> dict[str, list[dict]]:
     """``variants`` LLaVA records per kind (different draws of questions and phrasing), by output
     file (:data:`FILE_OF_KIND`). A region record is skipped for a scene with no visible object."""
     by_file: dict[str, list[dict]] = {}
@@ -101,7 +108,7 @@ def records_for(teacher, truth: dict, image: str, seed: int, kinds: Iterable[str
             if not turns:
                 continue
             suffix = "" if v == 0 else f"_{v}"
-            record = make_record(f"sim{seed:06d}_{kind}{suffix}", image, [(t.question, t.answer) for t in turns])
+            record = make_record(f"sim{name or scene_name(seed)}_{kind}{suffix}", image, [(t.question, t.answer) for t in turns])
             by_file.setdefault(FILE_OF_KIND[kind], []).append(record)
     return by_file
 
@@ -129,15 +136,16 @@ def generate(seeds: Iterable[int], out_dir: str | Path, kinds: Iterable[str] = K
     images_dir.mkdir(parents=True, exist_ok=True)
     by_file: dict[str, list[dict]] = {name: [] for name in FILES if name in {FILE_OF_KIND[k] for k in kinds}}
     for seed in tqdm(seeds, desc=f"generating ({teacher})", unit="scene", disable=not progress):
-        earlier = existing_render(images_dir, seed, width, height, n_objects) if reuse_renders else None
+        name = scene_name(seed, n_objects)
+        earlier = existing_render(images_dir, name, seed, width, height) if reuse_renders else None
         if earlier is None:
             rgb, truth = render_seed(seed, width, height, n_objects)
-            image = write_image(images_dir, seed, rgb, truth)
+            image = write_image(images_dir, name, rgb, truth)
         else:
             image, truth = earlier
-        for name, records in records_for(chosen, truth, image, seed, kinds, variants).items():
-            by_file[name] += records
-    paths = {name: write_llava_json(out / FILES[name], records) for name, records in by_file.items()}
+        for key, records in records_for(chosen, truth, image, seed, kinds, variants, name).items():
+            by_file[key] += records
+    paths = {key: write_llava_json(out / data_file(key, n_objects), records) for key, records in by_file.items()}
     paths["images"] = images_dir
     return paths
 
