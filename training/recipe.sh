@@ -18,7 +18,11 @@ EVAL_SEEDS=${EVAL_SEEDS:-1000000000:1000000040}   # held-out seeds, never traine
 CLIP_CONFIG=${CLIP_CONFIG:-training/configs/clip.yaml}   # or clip_dense.yaml (patch–phrase loss)
 NUMBERS=${NUMBERS:-digits}        # tokenizer: digits (one token per decimal digit) or whole (v1)
 PROJECTOR=${PROJECTOR:-linear}    # linear (the paper), mlp2x_gelu (LLaVA-1.5), or either +pos2d
-REGION_VARIANTS=${REGION_VARIANTS:-0}  # >0: mix LLaVA-1.5-style region records (that many per scene) into stage 2
+# Grounding after stage 2 (not in the paper; LLaVA-1.5 mixes region data into stage 2). Stage 2 alone
+# never taught the LLM to read positions from the image (docs/grounding.md); a curriculum does:
+GROUNDING_1OBJ_STEPS=${GROUNDING_1OBJ_STEPS:-0}  # >0: region records on one-object scenes first
+GROUNDING_STEPS=${GROUNDING_STEPS:-0}            # >0: then stage-2 data + all region records
+REGION_VARIANTS=${REGION_VARIANTS:-3}            # region records per scene
 EPOCHS_CLIP=${EPOCHS_CLIP:-8}
 EPOCHS_LLM=${EPOCHS_LLM:-1}
 EPOCHS_STAGE1=${EPOCHS_STAGE1:-1}
@@ -34,7 +38,7 @@ step() { echo "[recipe $(date +%H:%M:%S)] $*"; }
 mkdir -p "$RUNS"
 # What this run was asked to do, for the model card (python -m training.ship).
 cat > "$RUNS/recipe.env" <<ENV
-SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG NUMBERS=$NUMBERS PROJECTOR=$PROJECTOR REGION_VARIANTS=$REGION_VARIANTS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2
+SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG NUMBERS=$NUMBERS PROJECTOR=$PROJECTOR GROUNDING_1OBJ_STEPS=$GROUNDING_1OBJ_STEPS GROUNDING_STEPS=$GROUNDING_STEPS REGION_VARIANTS=$REGION_VARIANTS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2
 ENV
 train() {  # train NAME CONFIG OVERRIDES...
   local name=$1 config=$2; shift 2
@@ -51,24 +55,38 @@ if [ ! -f "$S2" ]; then
   step "data: seeds $SEEDS → $DATA"
   "$PY" -m training.data.generate --seeds "$SEEDS" --out "$DATA" --variants "$VARIANTS" --reuse-renders --quiet
 fi
-STAGE2_JSON="$S2"
-if [ "$REGION_VARIANTS" -gt 0 ]; then
-  R="$DATA/stage2_regions.json"; STAGE2_JSON="$S2,$R"
+R="$DATA/stage2_regions.json"; R1="$DATA/stage2_regions_1obj.json"
+if [ "$GROUNDING_1OBJ_STEPS" -gt 0 ] || [ "$GROUNDING_STEPS" -gt 0 ]; then
   if [ ! -f "$R" ]; then
     step "data: region records, $REGION_VARIANTS per scene → $R"
     "$PY" -m training.data.generate --seeds "$SEEDS" --out "$DATA" --kinds region --variants "$REGION_VARIANTS" --reuse-renders --quiet
   fi
+  if [ ! -f "$R1" ]; then
+    step "data: one-object scenes, region records → $R1"
+    "$PY" -m training.data.generate --seeds "$SEEDS" --out "$DATA" --kinds region --objects 1 --reuse-renders --quiet
+  fi
 fi
 if [ ! -f "$RUNS/tokenizer/tokenizer.json" ]; then
   step "tokenizer"
-  "$PY" -m training.tokenizer --data "$S1" "$S2" ${R:+"$R"} --out "$RUNS/tokenizer" --numbers "$NUMBERS"
+  "$PY" -m training.tokenizer --data "$S1" "$S2" --out "$RUNS/tokenizer" --numbers "$NUMBERS"
 fi
 train clip "$CLIP_CONFIG" model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1]" run.epochs="$EPOCHS_CLIP"
 train llm training/configs/llm.yaml model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1,$S2]" run.epochs="$EPOCHS_LLM" run.max_steps="$STEPS_LLM"
 train stage1 training/configs/stage1_pretrain.yaml model.vision.pretrained_path="$RUNS/clip/final" \
   model.text.pretrained_path="$RUNS/llm/final" model.projector="$PROJECTOR" "data.train_json=[$S1]" run.epochs="$EPOCHS_STAGE1" run.max_steps="$STEPS_STAGE1"
 train stage2 training/configs/stage2_finetune.yaml model.init_from="$RUNS/stage1/final" \
-  "data.train_json=[$STAGE2_JSON]" run.epochs="$EPOCHS_STAGE2" run.max_steps="$STEPS_STAGE2"
+  "data.train_json=[$S2]" run.epochs="$EPOCHS_STAGE2" run.max_steps="$STEPS_STAGE2"
+LAST=stage2
+if [ "$GROUNDING_1OBJ_STEPS" -gt 0 ]; then
+  train grounding_1obj training/configs/stage2_finetune.yaml model.init_from="$RUNS/$LAST/final" \
+    "data.train_json=[$R1]" run.max_steps="$GROUNDING_1OBJ_STEPS"
+  LAST=grounding_1obj
+fi
+if [ "$GROUNDING_STEPS" -gt 0 ]; then
+  train grounding training/configs/stage2_finetune.yaml model.init_from="$RUNS/$LAST/final" \
+    "data.train_json=[$S2,$R,$R1]" run.max_steps="$GROUNDING_STEPS"
+  LAST=grounding
+fi
 step "eval: held-out seeds $EVAL_SEEDS"
-"$PY" -m llava_ros.cli eval sim --seeds "$EVAL_SEEDS" --model "$RUNS/stage2/final" --out "$RUNS/eval_sim" --quiet
-step "done: $RUNS/stage2/final"
+"$PY" -m llava_ros.cli eval sim --seeds "$EVAL_SEEDS" --model "$RUNS/$LAST/final" --out "$RUNS/eval_sim" --quiet
+step "done: $RUNS/$LAST/final"

@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-STAGES = ("clip", "llm", "stage1", "stage2")
+STAGES = ("clip", "llm", "stage1", "stage2", "grounding_1obj", "grounding")  # in training order
 SHIPPED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                  "special_tokens_map.json", "generation_config.json", "chat_template.jinja")
 MAX_SIZE_MB = 50
@@ -37,6 +37,15 @@ def parameter_counts(model_dir: Path) -> dict[str, int]:
             "total": count(model)}
 
 
+def last_stage(run: Path) -> str:
+    """The last stage of ``run`` with a final checkpoint: the one to ship."""
+    done = [s for s in STAGES if (run / s / "final" / "config.json").is_file()]
+    if not done or done[-1] in ("clip", "llm", "stage1"):
+        raise FileNotFoundError(f"{run / 'stage2' / 'final'} holds no trained model (config.json missing); "
+                                "run training/recipe.sh first")
+    return done[-1]
+
+
 def vision_pretraining(recipe_env: str) -> str:
     if "clip_dense" in recipe_env:
         return "CLIP-contrastive plus patch–phrase pretraining (`clip_dense.yaml`)"
@@ -46,7 +55,7 @@ def vision_pretraining(recipe_env: str) -> str:
 def model_card(run: Path, out: Path, recipe_env: str, counts: dict[str, int], eval_table: str,
                status: str = "") -> str:
     config = json.loads((out / "config.json").read_text())
-    times = {s: stage_wall_time_s(run, s) for s in STAGES}
+    times = {s: t for s in STAGES if (t := stage_wall_time_s(run, s)) is not None or s in STAGES[:4]}
     total_min = sum(t for t in times.values() if t) / 60
     rows = "\n".join(f"| {s} | {'n/a' if t is None else f'{t / 60:.1f} min'} |" for s, t in times.items())
     return f"""# llava-ros-sim
@@ -79,7 +88,7 @@ python -m training.ship --run {run} --out {out}
 
 Data: rule-teacher instruction data (brief captions for stage 1; conversation, detailed description
 and complex reasoning for stage 2) from training seeds only (below 1,000,000); evaluation uses
-held-out seeds (1,000,000,000 and above) that training never saw.
+held-out seeds (1,000,000,000 and above) that training never saw.{grounding_note(times)}
 
 | stage | wall time (2-core CPU, shared) |
 |---|---|
@@ -92,10 +101,17 @@ Total: {total_min:.0f} min.
 """
 
 
+def grounding_note(times: dict) -> str:
+    if "grounding_1obj" not in times and "grounding" not in times:
+        return ""
+    return ("\nAfter stage 2, grounding stages (not in the paper; LLaVA-1.5 mixes region data into stage 2):\n"
+            "`grounding_1obj` trains on LLaVA-1.5-style region records (phrase → box, box → phrase) of\n"
+            "one-object scenes, then `grounding` on the stage-2 data plus region records of all scenes\n"
+            "(`training/data/regions.py`, `docs/grounding.md`).")
+
+
 def ship(run: Path, out: Path, status: str = "") -> Path:
-    final = run / "stage2" / "final"
-    if not (final / "config.json").is_file():
-        raise FileNotFoundError(f"{final} holds no trained model (config.json missing); run training/recipe.sh first")
+    final = run / last_stage(run) / "final"
     out.mkdir(parents=True, exist_ok=True)
     for name in SHIPPED_FILES:
         if (final / name).is_file():

@@ -26,3 +26,16 @@ def test_ship_copies_the_model_and_writes_its_card(tmp_path):
 def test_ship_without_a_trained_run_names_the_problem(tmp_path, capsys):
     assert main(["--run", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 2
     assert "holds no trained model" in capsys.readouterr().err
+
+
+def test_ship_takes_the_last_grounding_stage(tmp_path):
+    run = tmp_path / "run"
+    save_tiny_checkpoint(run / "stage2" / "final")
+    save_tiny_checkpoint(run / "grounding" / "final")
+    (run / "grounding" / "metrics.jsonl").write_text(json.dumps({"step": 1, "elapsed_s": 300.0}) + "\n")
+    (run / "stage2" / "final" / "model.safetensors").write_bytes(b"not the shipped stage")
+    out = ship(run, tmp_path / "shipped")
+    load_pretrained(out)
+    assert (out / "model.safetensors").read_bytes() == (run / "grounding" / "final" / "model.safetensors").read_bytes()
+    card = (out / "README.md").read_text()
+    assert "| grounding | 5.0 min |" in card and "grounding_1obj" in card and "| grounding_1obj |" not in card
