@@ -104,7 +104,7 @@ Total: {total_min:.0f} min.
 def grounding_note(times: dict) -> str:
     if "grounding_1obj" not in times and "grounding" not in times:
         return ""
-    return ("\nAfter stage 2, grounding stages (not in the paper; LLaVA-1.5 mixes region data into stage 2):\n"
+    return ("\n\nAfter stage 2, grounding stages (not in the paper; LLaVA-1.5 mixes region data into stage 2):\n"
             "`grounding_1obj` trains on LLaVA-1.5-style region records (phrase → box, box → phrase) of\n"
             "one-object scenes, then `grounding` on the stage-2 data plus region records of all scenes\n"
             "(`training/data/regions.py`, `docs/grounding.md`).")
