@@ -14,7 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
-STAGES = ("clip", "llm", "stage1", "stage2", "grounding_1obj", "grounding")  # in training order
+STAGES = ("clip", "llm", "stage1", "stage2", "grounding_1obj", "grounding", "grounding_more")  # in training order
 SHIPPED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                  "special_tokens_map.json", "generation_config.json", "chat_template.jinja")
 MAX_SIZE_MB = 50
