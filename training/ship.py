@@ -14,7 +14,10 @@ import shutil
 import sys
 from pathlib import Path
 
-STAGES = ("clip", "llm", "stage1", "stage2", "grounding_1obj", "grounding", "grounding_more")  # in training order
+RECIPE_STAGES = ("clip", "llm", "stage1", "stage2")  # always in the card's table
+GROUNDING_STAGES = ("grounding_1obj", "grounding", "grounding_more")  # optional, after stage 2
+STAGES = RECIPE_STAGES + GROUNDING_STAGES  # in training order
+SHIPPABLE_STAGES = ("stage2",) + GROUNDING_STAGES
 SHIPPED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
                  "special_tokens_map.json", "generation_config.json", "chat_template.jinja")
 MAX_SIZE_MB = 50
@@ -39,8 +42,8 @@ def parameter_counts(model_dir: Path) -> dict[str, int]:
 
 def last_stage(run: Path) -> str:
     """The last stage of ``run`` with a final checkpoint: the one to ship."""
-    done = [s for s in STAGES if (run / s / "final" / "config.json").is_file()]
-    if not done or done[-1] in ("clip", "llm", "stage1"):
+    done = [s for s in SHIPPABLE_STAGES if (run / s / "final" / "config.json").is_file()]
+    if not done:
         raise FileNotFoundError(f"{run / 'stage2' / 'final'} holds no trained model (config.json missing); "
                                 "run training/recipe.sh first")
     return done[-1]
@@ -55,7 +58,7 @@ def vision_pretraining(recipe_env: str) -> str:
 def model_card(run: Path, out: Path, recipe_env: str, counts: dict[str, int], eval_table: str,
                status: str = "") -> str:
     config = json.loads((out / "config.json").read_text())
-    times = {s: t for s in STAGES if (t := stage_wall_time_s(run, s)) is not None or s in STAGES[:4]}
+    times = {s: t for s in STAGES if (t := stage_wall_time_s(run, s)) is not None or s in RECIPE_STAGES}
     total_min = sum(t for t in times.values() if t) / 60
     rows = "\n".join(f"| {s} | {'n/a' if t is None else f'{t / 60:.1f} min'} |" for s, t in times.items())
     return f"""# llava-ros-sim
@@ -102,12 +105,12 @@ Total: {total_min:.0f} min.
 
 
 def grounding_note(times: dict) -> str:
-    if "grounding_1obj" not in times and "grounding" not in times:
+    if not any(s in times for s in GROUNDING_STAGES):
         return ""
     return ("\n\nAfter stage 2, grounding stages (not in the paper; LLaVA-1.5 mixes region data into stage 2):\n"
             "`grounding_1obj` trains on LLaVA-1.5-style region records (phrase → box, box → phrase) of\n"
-            "one-object scenes, then `grounding` on the stage-2 data plus region records of all scenes\n"
-            "(`training/data/regions.py`, `docs/grounding.md`).")
+            "one-object scenes, then `grounding` (and `grounding_more`, the same again) on the stage-2 data\n"
+            "plus region records of all scenes (`training/data/regions.py`, `docs/grounding.md`).")
 
 
 def ship(run: Path, out: Path, status: str = "") -> Path:

@@ -38,7 +38,7 @@ from training.data import teachers
 from training.data.llava_format import make_record, write_llava_json
 from training.data.regions import region_turns
 from training.data.scene_facts import SceneFacts
-from training.data.teachers import KINDS, STAGE_OF_KIND
+from training.data.teachers import KINDS, STAGE_OF_KIND, check_kind
 
 REGION_KIND = "region"  # built from the annotations, never by a teacher (see training.data.regions)
 DATA_KINDS = (*KINDS, REGION_KIND)
@@ -46,12 +46,6 @@ DATA_KINDS = (*KINDS, REGION_KIND)
 FILES = {"stage1": "stage1_captions.json", "stage2": "stage2_instruct.json", "regions": "stage2_regions.json"}
 FILE_OF_KIND = {**{kind: f"stage{stage}" for kind, stage in STAGE_OF_KIND.items()}, REGION_KIND: "regions"}
 IMAGES_DIR = "images"
-
-
-def check_data_kind(kind: str) -> str:
-    if kind not in DATA_KINDS:
-        raise ValueError(f"unknown response kind {kind!r}; known: {list(DATA_KINDS)}")
-    return kind
 
 
 def render_seed(seed: int, width: int, height: int, n_objects: int | None = None) -> tuple:
@@ -95,10 +89,11 @@ def existing_render(images_dir: Path, name: str, seed: int, width: int, height: 
     return png.name, truth
 
 
-def records_for(teacher, truth: dict, image: str, seed: int, kinds: Iterable[str],
-                variants: int = 1, name: str | None = None) -> dict[str, list[dict]]:
-    """``variants`` LLaVA records per kind (different draws of questions and phrasing), by output
-    file (:data:`FILE_OF_KIND`). A region record is skipped for a scene with no visible object."""
+def records_for(teacher, truth: dict, image: str, seed: int, name: str, kinds: Iterable[str],
+                variants: int = 1) -> dict[str, list[dict]]:
+    """``variants`` LLaVA records per kind (different draws of questions and phrasing) of the scene
+    ``name`` (:func:`scene_name`) of ``seed``, by output file (:data:`FILE_OF_KIND`). A region record
+    is skipped for a scene with no visible object."""
     by_file: dict[str, list[dict]] = {}
     for kind in kinds:
         for v in range(variants):
@@ -108,7 +103,7 @@ def records_for(teacher, truth: dict, image: str, seed: int, kinds: Iterable[str
             if not turns:
                 continue
             suffix = "" if v == 0 else f"_{v}"
-            record = make_record(f"sim{name or scene_name(seed)}_{kind}{suffix}", image, [(t.question, t.answer) for t in turns])
+            record = make_record(f"sim{name}_{kind}{suffix}", image, [(t.question, t.answer) for t in turns])
             by_file.setdefault(FILE_OF_KIND[kind], []).append(record)
     return by_file
 
@@ -127,7 +122,7 @@ def generate(seeds: Iterable[int], out_dir: str | Path, kinds: Iterable[str] = K
     seeds = [check_training_seed(int(s)) for s in seeds]
     if not seeds:
         raise ValueError("no seeds given")
-    kinds = [check_data_kind(k) for k in kinds]
+    kinds = [check_kind(k, DATA_KINDS) for k in kinds]
     if not kinds:
         raise ValueError(f"no kinds given; known: {list(DATA_KINDS)}")
     chosen = teachers.get(teacher, **(teacher_options or {}))
@@ -143,7 +138,7 @@ def generate(seeds: Iterable[int], out_dir: str | Path, kinds: Iterable[str] = K
             image = write_image(images_dir, name, rgb, truth)
         else:
             image, truth = earlier
-        for key, records in records_for(chosen, truth, image, seed, kinds, variants, name).items():
+        for key, records in records_for(chosen, truth, image, seed, name, kinds, variants).items():
             by_file[key] += records
     paths = {key: write_llava_json(out / data_file(key, n_objects), records) for key, records in by_file.items()}
     paths["images"] = images_dir

@@ -15,9 +15,9 @@ KINDS: tuple[str, ...] = ("brief", "conversation", "detail", "reasoning")
 STAGE_OF_KIND: dict[str, int] = {"brief": 1, "conversation": 2, "detail": 2, "reasoning": 2}
 
 
-def check_kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"unknown response kind {kind!r}; known: {list(KINDS)}")
+def check_kind(kind: str, known: tuple[str, ...] = KINDS) -> str:
+    if kind not in known:
+        raise ValueError(f"unknown response kind {kind!r}; known: {list(known)}")
     return kind
 
 
