@@ -9,11 +9,15 @@ object") or by an image-space relation to another one ("pick up the object left 
 "take the cone to the right of the green sphere"). Left and right are the image's (the camera's
 view), as in :mod:`training.data.scene_facts`.
 
-Questions: an attribute instruction asks "Where is the blue cylinder?", the grounding question the
-model was tuned on. A relation instruction asks for a short description, which names every visible
-object with its box; the planner then applies the relation itself on the boxes (the object on that
-side of the anchor nearest to it). Spatial reasoning on grounded boxes is exact, where asking the
-model "where is the object left of the red cube?" would rely on a question it was never tuned on.
+Questions: the planner grounds every object it needs with the referring prompt the model was tuned
+on (LLaVA-1.5's ``Please provide the bounding box coordinate of the region this sentence
+describes: ...``, see :mod:`training.data.regions`), whose answer is the box alone. An attribute
+instruction asks it once, about the named object. A relation instruction first asks for a detailed
+description, which names every visible object, then grounds the anchor and each object named one by
+one with the referring prompt; the planner applies the relation itself on those boxes (the object on
+that side of the anchor nearest to it). Spatial reasoning on grounded boxes is exact, where asking
+the model "where is the object left of the red cube?" would rely on a question it was never tuned
+on, and a referring answer's box is more often right than the boxes inside a long description.
 
 ``choose_target`` works on anything with ``label``, ``bbox_xyxy`` and ``position_valid`` (the
 ``GroundedObject`` messages of a ``SceneAnswer``), so tests feed it objects built from ground truth.
@@ -25,8 +29,10 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from llava_ros.eval.answers import first_colour, first_shape
+from training.data.regions import REFER_PROMPT
 
-RELATION_QUESTION = "Describe the image concisely."  # a stage-1 instruction: every object with its box
+LIST_QUESTION = "Describe the following image in detail."  # a detail instruction: names every object
+MAX_CANDIDATES = 8  # objects of a description grounded one by one (the sim shows at most 6)
 SIZE_WORDS = ("small", "large")
 _VERB = re.compile(r"^(?:please\s+)?(?:pick\s+up|pick|grasp|grab|take|get|fetch|lift|find)\b\s*")
 _RELATION = re.compile(r"^(?P<target>.+?)\s+(?:that\s+is\s+|which\s+is\s+|standing\s+)?(?:to\s+the\s+|on\s+the\s+)?"
@@ -106,11 +112,42 @@ def parse_instruction(text: str) -> Instruction:
     return Instruction(text, target)
 
 
+def refer_question(phrase: str) -> str:
+    """The referring question for one object, e.g. ``refer_question("red cube")``."""
+    return REFER_PROMPT.format(f"the {phrase}")
+
+
 def grounding_question(instruction: Instruction) -> str:
-    """The question to ask the perception node about the scene (see the module docstring)."""
+    """The first question to ask the perception node about the scene (see the module docstring)."""
     if instruction.is_relation:
-        return RELATION_QUESTION
-    return f"Where is the {instruction.target.phrase()}?"
+        return LIST_QUESTION
+    return refer_question(instruction.target.phrase())
+
+
+def candidate_phrases(instruction: Instruction, listed: Sequence[str]) -> list[str]:
+    """What a relation instruction grounds one by one: its anchor, then every other object the
+    description named (``listed``: its labels), each once, as ``"large red cube"`` phrases, at most
+    ``MAX_CANDIDATES`` in all."""
+    anchor = instruction.anchor
+    phrases = [anchor.phrase()]
+    for label in listed:
+        descriptor = Descriptor.parse(label)
+        if anchor.match(label) == anchor.required():
+            continue  # the anchor again ("large red cube" for "red cube")
+        if descriptor.names_something and descriptor.phrase() not in phrases:
+            phrases.append(descriptor.phrase())
+    return phrases[:MAX_CANDIDATES]
+
+
+def label_referred(objects: Sequence, phrase: str) -> list:
+    """The first box of a referring answer, labelled with the phrase it was asked about (the answer
+    is the box alone); empty when the answer gives no box."""
+    if not objects:
+        return []
+    obj = objects[0]
+    if not Descriptor.parse(obj.label).names_something:
+        obj.label = phrase
+    return [obj]
 
 
 @dataclass

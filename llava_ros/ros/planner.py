@@ -11,9 +11,11 @@ The last line printed is one JSON object::
 
 How a planner talks to the perception node, step by step (see :func:`plan`):
 
-1. turn the instruction into a grounding question (:mod:`llava_ros.ros.plan_instruction`);
-2. call ``ask_scene`` (``AskScene``) about a camera frame taken after the scene was set up;
-3. choose, among the answer's ``GroundedObject``s, the one the instruction means, with a valid
+1. turn the instruction into grounding questions (:mod:`llava_ros.ros.plan_instruction`): one
+   referring question for "the blue cylinder"; for "the object left of the red cube" a detailed
+   description first, then one referring question per object it names and for the anchor;
+2. call ``ask_scene`` (``AskScene``) with each, about camera frames taken after the scene was set up;
+3. choose, among the answers' ``GroundedObject``s, the one the instruction means, with a valid
    3-D point (the node gives it in the world frame when the camera pose is known);
 4. send it to ``pick_object`` (``PickObject``); the sim acts on ``target.position`` only.
 """
@@ -25,17 +27,25 @@ import sys
 
 from llava_ros.ask import DEFAULT_MODEL, check_model_folder
 from llava_ros.commandline import standalone_main
-from llava_ros.ros.plan_instruction import choose_target, grounding_question, parse_instruction
+from llava_ros.ros.plan_instruction import (candidate_phrases, choose_target, grounding_question, label_referred,
+                                            parse_instruction, refer_question)
+
+
+class AskFailed(Exception):
+    """``ask_scene`` answered with an error (its text is the message)."""
 
 
 def plan(client, instruction: str, newer_than: float | None = None, max_new_tokens: int = 0) -> dict:
     """One closed-loop episode through ``client`` (a :class:`~llava_ros.ros.plan_client.PlannerClient`).
 
-    Returns the result JSON: ``success``, ``answer``, ``target`` (or None), ``message``, and for
-    evaluation ``instruction``, ``question``, ``objects``, ``picked_label``, ``lift_m``, ``latency_s``.
+    Returns the result JSON: ``success``, ``answer`` (of the first question), ``target`` (or None),
+    ``message``, and for evaluation ``instruction``, ``question`` (the first), ``asked`` (every
+    question with its answer), ``objects``, ``picked_label``, ``lift_m`` and ``latency_s`` (``ask``:
+    the service round trips, ``node``: the node's own answer times, both summed over the questions).
     """
     result = {"success": False, "answer": "", "target": None, "message": "", "instruction": instruction,
-              "question": "", "objects": [], "picked_label": "", "lift_m": 0.0, "latency_s": {}}
+              "question": "", "asked": [], "objects": [], "picked_label": "", "lift_m": 0.0,
+              "latency_s": {"ask": 0.0, "node": 0.0}}
     try:
         parsed = parse_instruction(instruction)
     except ValueError as err:
@@ -43,19 +53,32 @@ def plan(client, instruction: str, newer_than: float | None = None, max_new_toke
         return result
     result["question"] = grounding_question(parsed)
 
-    # 1-2. Ask the perception node about a fresh frame.
-    response, ask_s = client.ask(result["question"], newer_than=newer_than, max_new_tokens=max_new_tokens)
-    result["latency_s"] = {"ask": round(ask_s, 4)}
-    if not response.success:
-        result["message"] = f"ask_scene failed: {response.error}"
+    def ask(question: str) -> list:
+        """1-2. Ask the perception node about a fresh frame; the answer's grounded objects."""
+        response, ask_s = client.ask(question, newer_than=newer_than, max_new_tokens=max_new_tokens)
+        result["latency_s"]["ask"] = round(result["latency_s"]["ask"] + ask_s, 4)
+        if not response.success:
+            raise AskFailed(f"ask_scene failed: {response.error}")
+        answer = response.answer
+        result["asked"].append({"question": question, "answer": answer.answer})
+        result["answer"] = result["answer"] or answer.answer
+        result["latency_s"]["node"] = round(result["latency_s"]["node"] + float(answer.latency_s), 4)
+        return list(answer.objects)
+
+    try:
+        if parsed.is_relation:
+            listed = [o.label for o in ask(result["question"])]
+            objects = [o for phrase in candidate_phrases(parsed, listed)
+                       for o in label_referred(ask(refer_question(phrase)), phrase)]
+        else:
+            objects = label_referred(ask(result["question"]), parsed.target.phrase())
+    except AskFailed as err:
+        result["message"] = str(err)
         return result
-    answer = response.answer
-    result["answer"] = answer.answer
-    result["latency_s"]["node"] = round(float(answer.latency_s), 4)
-    result["objects"] = [object_json(o) for o in answer.objects]
+    result["objects"] = [object_json(o) for o in objects]
 
     # 3. Choose the grounded object the instruction means.
-    choice = choose_target(parsed, answer.objects)
+    choice = choose_target(parsed, objects)
     if choice.target is None:
         result["message"] = choice.reason
         return result

@@ -20,8 +20,10 @@ from llava_ros.eval.benchmarks.grasp import GraspBenchmark, relation_episodes, s
 from llava_ros.eval.predict import read_jsonl
 from llava_ros.ros.perception_node import LlavaPerceptionNode
 from llava_ros.ros.plan_episodes import run_episodes
+from llava_ros.ros.plan_instruction import LIST_QUESTION, refer_question
 from llava_ros.ros.testing import Spinner
 from sim.ros_node import SimNode
+from training.data.regions import REFER_PROMPT
 from training.data.scene_facts import SceneFacts
 from tests.tiny import save_tiny_checkpoint
 
@@ -87,8 +89,10 @@ class OracleEngine(Engine):
     def answer(self, image, prompt, settings=None, on_text=None):
         truth = self.sim.ground_truth()
         visible = [o for o in truth["objects"] if o["bbox_xyxy"]]
-        named = [f"the {o['label']} {format_box(o['bbox_xyxy'], SIZE, SIZE)}" for o in visible
-                 if prompt == "Describe the image concisely." or o["label"] in prompt]
+        if prompt.startswith(REFER_PROMPT.format("")):  # the box alone, as the model was tuned to answer
+            referred = [o for o in visible if o["label"] in prompt.removeprefix(REFER_PROMPT.format(""))]
+            return EngineResult(text=format_box(referred[0]["bbox_xyxy"], SIZE, SIZE) if referred else "None.")
+        named = [f"the {o['label']} {format_box(o['bbox_xyxy'], SIZE, SIZE)}" for o in visible]
         return EngineResult(text="A table holding " + ", ".join(named) + ".")
 
 
@@ -114,7 +118,7 @@ def test_a_real_episode_with_the_tiny_model_fails_at_grounding(rig, episodes, tm
     path = run_episodes(episodes[:1], tmp_path, join=True, progress=False)
     (row,) = read_jsonl(path)
     assert row["message"].startswith("no object grounded") and row["target"] is None, row
-    assert row["question"] == f"Where is the {episodes[0]['intended']}?" and row["latency_s"]["ask"] > 0
+    assert row["question"] == refer_question(episodes[0]["intended"]) and row["latency_s"]["ask"] > 0
     assert stage_of(row) == "no object grounded"
     assert run_episodes(episodes[:1], tmp_path, join=True, progress=False) == path  # resumable: nothing rerun
     assert len(read_jsonl(path)) == 1
@@ -126,7 +130,11 @@ def test_oracle_answers_close_the_loop_for_attribute_and_relation(rig, episodes,
     for row in rows:
         assert stage_of(row) == "success", json.dumps(row)
         assert row["picked_label"] == row["intended"] and row["error_m"] < 0.03
-    assert rows[1]["question"] == "Describe the image concisely."
+    relation = rows[1]
+    assert relation["question"] == LIST_QUESTION
+    asked = [a["question"] for a in relation["asked"]]
+    assert asked[:2] == [LIST_QUESTION, refer_question(relation["anchor"])]  # then each other object once
+    assert len(asked) == len(set(asked)) == 1 + len(relation["objects"]) >= 3  # every referred object grounded
     assert get_benchmark("grasp").score(rows)["metrics"]["success_rate"] == 1.0
 
 

@@ -8,8 +8,8 @@ import pytest
 from geometry_msgs.msg import Point
 
 from llava_ros.eval.benchmarks.grasp import attribute_episodes, relation_episodes
-from llava_ros.ros.plan_instruction import (RELATION_QUESTION, Descriptor, choose_target, grounding_question,
-                                            parse_instruction)
+from llava_ros.ros.plan_instruction import (LIST_QUESTION, Descriptor, candidate_phrases, choose_target,
+                                            grounding_question, label_referred, parse_instruction, refer_question)
 from llava_ros_interfaces.msg import GroundedObject
 from sim.camera import Camera
 from sim.ground_truth import scene_ground_truth
@@ -35,8 +35,9 @@ def test_instructions_parse_into_target_relation_and_anchor(text, target, side, 
 
 
 def test_questions_and_unparseable_instructions():
-    assert grounding_question(parse_instruction("pick up the red cube")) == "Where is the red cube?"
-    assert grounding_question(parse_instruction("pick up the object left of the red cube")) == RELATION_QUESTION
+    assert grounding_question(parse_instruction("pick up the red cube")) == (
+        "Please provide the bounding box coordinate of the region this sentence describes: the red cube")
+    assert grounding_question(parse_instruction("pick up the object left of the red cube")) == LIST_QUESTION
     with pytest.raises(ValueError, match="names no object colour or shape"):
         parse_instruction("pick up that thing")
     with pytest.raises(ValueError, match="names no colour or shape"):
@@ -90,6 +91,23 @@ def test_relation_instructions_choose_the_object_on_that_side(truths):
     assert checked >= 3
 
 
+def test_relations_ground_the_anchor_and_each_named_object_once():
+    left = parse_instruction("take the cone left of the red cube")
+    listed = ["a large red cube", "small blue cone", "", "blue cone", "the large green object"]
+    assert candidate_phrases(left, listed) == ["red cube", "small blue cone", "blue cone", "large green object"]
+    assert candidate_phrases(left, [f"blue cone {i}" if i % 2 else f"green cube {i}" for i in range(20)]) == [
+        "red cube", "green cube", "blue cone"]
+
+
+def test_a_referring_answer_is_labelled_with_the_phrase_asked_about():
+    bare, named = _grounded("", (1, 2, 3, 4)), _grounded("the blue cone", (5, 6, 7, 8))
+    assert label_referred([], "red cube") == []
+    assert [o.label for o in label_referred([bare, named], "red cube")] == ["red cube"]
+    assert [o.label for o in label_referred([named], "red cube")] == ["the blue cone"]  # its own words stand
+    cube = parse_instruction("pick up the red cube")
+    assert choose_target(cube, label_referred([named], "red cube")).target is None
+
+
 def test_no_match_no_boxes_and_missing_positions_are_explained():
     cube = parse_instruction("pick up the red cube")
     assert choose_target(cube, []).reason == "no object grounded: the answer gives no boxes"
@@ -117,5 +135,6 @@ def test_plan_with_the_tiny_model_reports_that_nothing_was_grounded(tmp_path):
     assert proc.returncode == 1, proc.stderr
     assert result["success"] is False and result["target"] is None
     assert result["message"] == "no object grounded: the answer gives no boxes"
-    assert result["question"] == "Where is the red cube?" and isinstance(result["answer"], str)
+    assert result["question"] == refer_question("red cube") and isinstance(result["answer"], str)
+    assert result["asked"] == [{"question": refer_question("red cube"), "answer": result["answer"]}]
     assert "[launch] started perception" in (tmp_path / "graph.log").read_text()
