@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from llava_ros.boxes import format_box
-from llava_ros.grounding import PinholeIntrinsics, ground, objects_from_answer
+from llava_ros.grounding import PinholeIntrinsics, ground, objects_from_answer, point_from_depth
+from llava_ros.support_plane import fit_support_plane
 from tests.sim.conftest import RenderedScene
 
 
@@ -42,6 +43,52 @@ def test_points_from_depth_lie_within_3cm_of_the_objects(rendered):
             assert obj.position_valid
             error = np.linalg.norm(obj.point_world - np.array(gt["position_world"]))
             assert error < 0.03, f"{gt['label']}: 3-D point {error * 100:.1f} cm from the object"
+            checked += 1
+    assert checked >= 12
+
+
+def _overlaps(a, b) -> bool:
+    return not (a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1])
+
+
+@pytest.mark.parametrize("shift_x, shift_y, grow", [(0.3, 0.0, 0.2), (0.3, -0.3, 0.2), (-0.3, -0.2, 0.3),
+                                                    (0.0, 0.0, 0.5), (0.0, 0.3, 0.2)])
+def test_boxes_a_little_off_still_find_the_object_on_the_table(rendered, shift_x, shift_y, grow):
+    """A model's box is often shifted or too large: it takes in table beside, behind or in front of the
+    object. The object is what stands on the table in the box, so the point stays within 3 cm (the
+    median of the box's centre was up to 9 cm off on these boxes)."""
+    checked = 0
+    for r in rendered:
+        cam = r.truth["camera"]
+        k = PinholeIntrinsics(cam["fx"], cam["fy"], cam["cx"], cam["cy"])
+        rotation, translation = np.array(cam["rotation_world_from_camera"]), np.array(cam["position_world"])
+        plane = fit_support_plane(r.frame.depth, k)
+        visible = [o for o in r.truth["objects"] if o["bbox_xyxy"] is not None]
+        for gt in visible:
+            x1, y1, x2, y2 = gt["bbox_xyxy"]
+            w, h = x2 - x1, y2 - y1
+            box = (x1 + (shift_x - grow) * w, y1 + (shift_y - grow) * h, x2 + (shift_x + grow) * w,
+                   y2 + (shift_y + grow) * h)
+            if gt["visible_fraction"] < 0.6 or any(_overlaps(box, o["bbox_xyxy"]) for o in visible if o is not gt):
+                continue
+            point = rotation @ point_from_depth(box, r.frame.depth, k, plane) + translation
+            error = np.linalg.norm(point - np.array(gt["position_world"]))
+            assert error < 0.03, f"{gt['label']}: 3-D point {error * 100:.1f} cm from the object"
+            checked += 1
+    assert checked >= 4
+
+
+def test_without_a_plane_the_front_surface_gives_the_point(rendered):
+    checked = 0
+    for r in rendered:
+        cam = r.truth["camera"]
+        k = PinholeIntrinsics(cam["fx"], cam["fy"], cam["cx"], cam["cy"])
+        rotation, translation = np.array(cam["rotation_world_from_camera"]), np.array(cam["position_world"])
+        for gt in r.truth["objects"]:
+            if gt["bbox_xyxy"] is None or gt["visible_fraction"] < 0.6:
+                continue
+            point = rotation @ point_from_depth(gt["bbox_xyxy"], r.frame.depth, k, plane=None) + translation
+            assert np.linalg.norm(point - np.array(gt["position_world"])) < 0.03, gt["label"]
             checked += 1
     assert checked >= 12
 
