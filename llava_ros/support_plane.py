@@ -49,20 +49,19 @@ def fit_support_plane(depth: np.ndarray, k, seed: int = 0) -> Plane | None:
     if len(points) < 3:
         return None
     rng = np.random.default_rng(seed)
-    best, best_count = None, 0
-    for _ in range(ITERATIONS):
-        a, b, c = points[rng.choice(len(points), 3, replace=False)]
-        normal = np.cross(b - a, c - a)
-        norm = np.linalg.norm(normal)
-        if norm < 1e-12:
-            continue
-        normal /= norm
-        count = int(np.count_nonzero(np.abs(points @ normal - normal @ a) < TOLERANCE_M))
-        if count > best_count:
-            best, best_count = (normal, -normal @ a), count
-    if best is None or best_count < MIN_SHARE * len(points):
+    a, b, c = points[rng.integers(0, len(points), size=(3, ITERATIONS))]  # one random triple per hypothesis
+    normals = np.cross(b - a, c - a)
+    norms = np.linalg.norm(normals, axis=1)
+    keep = norms > 1e-12  # a triple with a repeated or collinear point spans no plane
+    if not keep.any():
         return None
-    normal, offset = best
+    normals = normals[keep] / norms[keep, None]
+    offsets = -np.einsum("ij,ij->i", normals, a[keep])
+    counts = np.count_nonzero(np.abs(points @ normals.T + offsets) < TOLERANCE_M, axis=0)
+    best = int(np.argmax(counts))  # the first of equal counts, so the result is deterministic
+    if counts[best] < MIN_SHARE * len(points):
+        return None
+    normal, offset = normals[best], offsets[best]
     inliers = points[np.abs(points @ normal + offset) < TOLERANCE_M]
     centre = inliers.mean(axis=0)
     normal = np.linalg.svd(inliers - centre, full_matrices=False)[2][2]  # least-squares normal
