@@ -218,3 +218,9 @@ def _choose_by_relation(instruction: Instruction, objects: list, grounded: str) 
     nearest = min(beside, key=lambda o: abs(_centre_u(o) - u0))
     return _with_position(nearest, f"the {instruction.target.phrase()} nearest {side} of the {anchor.label}: "
                                    f"{nearest.label!r}")
+
+
+def picked_what_was_asked(instruction: Instruction, picked_label: str) -> bool:
+    """Does what the executor reports it lifted (``picked_label``; empty when it cannot tell, as on a
+    real robot) agree with the instruction's target? A relation's "object" agrees with anything."""
+    return not picked_label or instruction.target.match(picked_label) >= 0

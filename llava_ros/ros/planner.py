@@ -28,7 +28,7 @@ import sys
 from llava_ros.ask import DEFAULT_MODEL, check_model_folder
 from llava_ros.commandline import standalone_main
 from llava_ros.ros.plan_instruction import (candidate_phrases, choose_target, grounding_question, label_referred,
-                                            parse_instruction, refer_question)
+                                            parse_instruction, picked_what_was_asked, refer_question)
 
 
 class AskFailed(Exception):
@@ -38,7 +38,8 @@ class AskFailed(Exception):
 def plan(client, instruction: str, newer_than: float | None = None, max_new_tokens: int = 0) -> dict:
     """One closed-loop episode through ``client`` (a :class:`~llava_ros.ros.plan_client.PlannerClient`).
 
-    Returns the result JSON: ``success``, ``answer`` (of the first question), ``target`` (or None),
+    Returns the result JSON: ``success`` (something was lifted, and the executor does not report it
+    as another object than the instruction's), ``answer`` (of the first question), ``target`` (or None),
     ``message``, and for evaluation ``instruction``, ``question`` (the first), ``asked`` (every
     question with its answer), ``objects``, ``picked_label``, ``lift_m`` and ``latency_s`` (``ask``:
     the service round trips, ``node``: the node's own answer times, both summed over the questions).
@@ -87,8 +88,10 @@ def plan(client, instruction: str, newer_than: float | None = None, max_new_toke
     # 4. Pick it.
     picked, pick_s = client.pick(choice.target)
     result["latency_s"]["pick"] = round(pick_s, 4)
-    result.update(success=bool(picked.success), picked_label=picked.picked_label, lift_m=round(float(picked.lift_m), 4),
-                  message=f"{choice.reason}; pick: {picked.message}")
+    agrees = picked_what_was_asked(parsed, picked.picked_label)
+    result.update(success=bool(picked.success) and agrees, picked_label=picked.picked_label,
+                  lift_m=round(float(picked.lift_m), 4), message=f"{choice.reason}; pick: {picked.message}"
+                  + ("" if agrees else f"; that is not the {parsed.target.phrase()} asked for"))
     return result
 
 

@@ -9,7 +9,8 @@ from geometry_msgs.msg import Point
 
 from llava_ros.eval.benchmarks.grasp import attribute_episodes, relation_episodes
 from llava_ros.ros.plan_instruction import (LIST_QUESTION, Descriptor, candidate_phrases, choose_target,
-                                            grounding_question, label_referred, parse_instruction, refer_question)
+                                            grounding_question, label_referred, parse_instruction,
+                                            picked_what_was_asked, refer_question)
 from llava_ros_interfaces.msg import GroundedObject
 from sim.camera import Camera
 from sim.ground_truth import scene_ground_truth
@@ -106,6 +107,14 @@ def test_a_referring_answer_is_labelled_with_the_phrase_asked_about():
     assert [o.label for o in label_referred([named], "red cube")] == ["the blue cone"]  # its own words stand
     cube = parse_instruction("pick up the red cube")
     assert choose_target(cube, label_referred([named], "red cube")).target is None
+
+
+def test_a_pick_of_another_object_than_asked_is_not_a_success():
+    cone = parse_instruction("pick up the red cone")
+    assert picked_what_was_asked(cone, "red cone") and picked_what_was_asked(cone, "")  # "": cannot tell
+    assert not picked_what_was_asked(cone, "red sphere")
+    assert picked_what_was_asked(parse_instruction("pick up the object left of the red cube"), "blue sphere")
+    assert not picked_what_was_asked(parse_instruction("take the cone left of the red cube"), "blue sphere")
 
 
 def test_no_match_no_boxes_and_missing_positions_are_explained():
