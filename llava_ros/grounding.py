@@ -94,13 +94,13 @@ def point_from_depth(bbox_xyxy, depth: np.ndarray, k: PinholeIntrinsics,
     h, w = depth.shape
     x1, y1, x2, y2 = bbox_xyxy
     grow_x, grow_y = REGION_MARGIN * (x2 - x1), REGION_MARGIN * (y2 - y1)
-    c0, c1 = int(np.clip(np.floor(x1 - grow_x), 0, w)), int(np.clip(np.ceil(x2 + grow_x), 0, w))
-    r0, r1 = int(np.clip(np.floor(y1 - grow_y), 0, h)), int(np.clip(np.ceil(y2 + grow_y), 0, h))
+    c0, c1 = _span(x1 - grow_x, x2 + grow_x, w)
+    r0, r1 = _span(y1 - grow_y, y2 + grow_y, h)
     window_k = PinholeIntrinsics(k.fx, k.fy, k.cx - c0, k.cy - r0)  # window pixels, the image's optical frame
     points, valid = deproject(depth[r0:r1, c0:c1], window_k)
+    (bc0, bc1), (br0, br1) = _span(x1, x2, w), _span(y1, y2, h)
     in_box = np.zeros_like(valid)
-    in_box[max(0, int(np.floor(y1)) - r0):max(0, int(np.ceil(y2)) - r0),
-           max(0, int(np.floor(x1)) - c0):max(0, int(np.ceil(x2)) - c0)] = True
+    in_box[br0 - r0:br1 - r0, bc0 - c0:bc1 - c0] = True
     if not (valid & in_box).any():
         return None
     mask = _on_plane(points, valid, in_box, plane) if plane is not None else None
@@ -112,6 +112,11 @@ def point_from_depth(bbox_xyxy, depth: np.ndarray, k: PinholeIntrinsics,
     surface = np.median(points[rows, cols], axis=0)
     width_m = (cols.max() - cols.min() + 1) * surface[2] / k.fx
     return surface + surface / np.linalg.norm(surface) * SURFACE_TO_CENTRE * width_m
+
+
+def _span(lo: float, hi: float, size: int) -> tuple[int, int]:
+    """The pixel indices [start, stop) covering the interval [lo, hi], clipped to 0..size."""
+    return int(np.clip(np.floor(lo), 0, size)), int(np.clip(np.ceil(hi), 0, size))
 
 
 def _on_plane(points: np.ndarray, valid: np.ndarray, in_box: np.ndarray, plane: Plane) -> np.ndarray | None:
