@@ -15,7 +15,9 @@ describes: ...``, see :mod:`training.data.regions`), whose answer is the box alo
 instruction asks it once, about the named object. A relation instruction first asks for a detailed
 description, which names every visible object, then grounds the anchor and each object named one by
 one with the referring prompt; the planner applies the relation itself on those boxes (the object on
-that side of the anchor nearest to it). Spatial reasoning on grounded boxes is exact, where asking
+that side of the anchor nearest to it). A box that overlaps the anchor's by ``SAME_OBJECT_IOU`` or more
+is the anchor under another name (the model may call one cube both "blue cube" and "blue sphere"), not
+an object beside it. Spatial reasoning on grounded boxes is exact, where asking
 the model "where is the object left of the red cube?" would rely on a question it was never tuned
 on, and a referring answer's box is more often right than the boxes inside a long description.
 
@@ -28,11 +30,12 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from llava_ros.eval.answers import first_colour, first_shape
+from llava_ros.eval.answers import first_colour, first_shape, iou
 from training.data.regions import REFER_PROMPT
 
 LIST_QUESTION = "Describe the following image in detail."  # a detail instruction: names every object
 MAX_CANDIDATES = 8  # objects of a description grounded one by one (the sim shows at most 6)
+SAME_OBJECT_IOU = 0.5  # a box overlapping the anchor's this much is the anchor under another name
 SIZE_WORDS = ("small", "large")
 _VERB = re.compile(r"^(?:please\s+)?(?:pick\s+up|pick|grasp|grab|take|get|fetch|lift|find)\b\s*")
 _RELATION = re.compile(r"^(?P<target>.+?)\s+(?:that\s+is\s+|which\s+is\s+|standing\s+)?(?:to\s+the\s+|on\s+the\s+)?"
@@ -210,7 +213,8 @@ def _choose_by_relation(instruction: Instruction, objects: list, grounded: str) 
         return Choice(None, f"the {instruction.anchor.phrase()} was not grounded (grounded: {grounded})")
     u0, side = _centre_u(anchor), instruction.side
     others = [o for o in objects if o is not anchor and instruction.anchor.match(o.label) < instruction.anchor.required()
-              and instruction.target.match(o.label) >= 0]
+              and instruction.target.match(o.label) >= 0
+              and iou(o.bbox_xyxy, anchor.bbox_xyxy) < SAME_OBJECT_IOU]
     beside = [o for o in others if (_centre_u(o) < u0 if side == "left" else _centre_u(o) > u0)]
     if not beside:
         return Choice(None, f"no grounded {instruction.target.phrase()} {side} of the {anchor.label} "
