@@ -23,6 +23,7 @@ PROJECTOR=${PROJECTOR:-linear}    # linear (the paper), mlp2x_gelu (LLaVA-1.5), 
 GROUNDING_1OBJ_STEPS=${GROUNDING_1OBJ_STEPS:-0}  # >0: region records on one-object scenes first
 GROUNDING_STEPS=${GROUNDING_STEPS:-0}            # >0: then stage-2 data + all region records
 GROUNDING_MORE_STEPS=${GROUNDING_MORE_STEPS:-0}  # >0: then the same again, a fresh cosine schedule
+GROUNDING_AGAIN_STEPS=${GROUNDING_AGAIN_STEPS:-0}  # >0: and once more, in another shuffled order
 REGION_VARIANTS=${REGION_VARIANTS:-3}            # region records per scene
 EPOCHS_CLIP=${EPOCHS_CLIP:-8}
 EPOCHS_LLM=${EPOCHS_LLM:-1}
@@ -39,7 +40,7 @@ step() { echo "[recipe $(date +%H:%M:%S)] $*"; }
 mkdir -p "$RUNS"
 # What this run was asked to do, for the model card (python -m training.ship).
 cat > "$RUNS/recipe.env" <<ENV
-SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG NUMBERS=$NUMBERS PROJECTOR=$PROJECTOR GROUNDING_1OBJ_STEPS=$GROUNDING_1OBJ_STEPS GROUNDING_STEPS=$GROUNDING_STEPS GROUNDING_MORE_STEPS=$GROUNDING_MORE_STEPS REGION_VARIANTS=$REGION_VARIANTS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2
+SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG NUMBERS=$NUMBERS PROJECTOR=$PROJECTOR GROUNDING_1OBJ_STEPS=$GROUNDING_1OBJ_STEPS GROUNDING_STEPS=$GROUNDING_STEPS GROUNDING_MORE_STEPS=$GROUNDING_MORE_STEPS GROUNDING_AGAIN_STEPS=$GROUNDING_AGAIN_STEPS REGION_VARIANTS=$REGION_VARIANTS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2
 ENV
 train() {  # train NAME CONFIG OVERRIDES...
   local name=$1 config=$2; shift 2
@@ -57,7 +58,7 @@ if [ ! -f "$S2" ]; then
   "$PY" -m training.data.generate --seeds "$SEEDS" --out "$DATA" --variants "$VARIANTS" --reuse-renders --quiet
 fi
 R="$DATA/stage2_regions.json"; R1="$DATA/stage2_regions_1obj.json"
-if [ $((GROUNDING_1OBJ_STEPS + GROUNDING_STEPS + GROUNDING_MORE_STEPS)) -gt 0 ]; then
+if [ $((GROUNDING_1OBJ_STEPS + GROUNDING_STEPS + GROUNDING_MORE_STEPS + GROUNDING_AGAIN_STEPS)) -gt 0 ]; then
   if [ ! -f "$R" ]; then
     step "data: region records, $REGION_VARIANTS per scene → $R"
     "$PY" -m training.data.generate --seeds "$SEEDS" --out "$DATA" --kinds region --variants "$REGION_VARIANTS" --reuse-renders --quiet
@@ -92,6 +93,11 @@ if [ "$GROUNDING_MORE_STEPS" -gt 0 ]; then
   train grounding_more training/configs/stage2_finetune.yaml model.init_from="$RUNS/$LAST/final" \
     "data.train_json=[$S2,$R,$R1]" run.max_steps="$GROUNDING_MORE_STEPS"
   LAST=grounding_more
+fi
+if [ "$GROUNDING_AGAIN_STEPS" -gt 0 ]; then
+  train grounding_again training/configs/stage2_finetune.yaml model.init_from="$RUNS/$LAST/final" \
+    "data.train_json=[$S2,$R,$R1]" run.max_steps="$GROUNDING_AGAIN_STEPS" run.seed=1
+  LAST=grounding_again
 fi
 step "eval: held-out seeds $EVAL_SEEDS"
 "$PY" -m llava_ros.cli eval sim --seeds "$EVAL_SEEDS" --model "$RUNS/$LAST/final" --out "$RUNS/eval_sim" --quiet
