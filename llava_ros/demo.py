@@ -3,7 +3,8 @@
     llava-ros demo [--seed 7] [--model DIR] [--out out/demo]
 
 Starts the sim and the perception node (the shipped model unless ``--model``) with the launcher,
-asks three instructions over ``ask_scene``, prints the answers, picks one grounded object over
+asks three instructions over ``ask_scene`` (a description, a count, and the planner's referring
+question about an object the description named), prints the answers, picks that object over
 ``pick_object`` and prints the grasp result as JSON (the last line). Saves ``annotated.png`` (the
 answered image with every grounded box and label) and ``pick_strip.png`` (the camera before and
 after the pick; the sim renders no frames while a pick runs). Exit status 0 when the loop ran (the
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from llava_ros.ros.conversions import image_to_rgb
     from llava_ros.ros.plan_client import LaunchedGraph, PlannerClient
-    from llava_ros.ros.plan_instruction import choose_target, parse_instruction
+    from llava_ros.ros.plan_instruction import choose_target, label_referred, parse_instruction, refer_question
     from llava_ros.ros.planner import object_json
     from sim.layout import sample_layout
     from sim.strip import save_strip
@@ -82,14 +83,19 @@ def run(args: argparse.Namespace) -> int:
             since = client.now_s()
             answers = []
             described = None
+            wanted = None  # the object the third question grounds, to be picked
             for question in (DESCRIBE, COUNT, None):
-                if question is None:  # the third asks about an object the description named (or the scene has)
+                referring = question is None
+                if referring:  # the planner's referring question about an object the description named
                     named = next((o.label for o in described.objects), None) if described else None
-                    question = f"Where is the {named or sample_layout(args.seed).objects[0].label}?"
+                    wanted = named or sample_layout(args.seed).objects[0].label
+                    question = refer_question(wanted)
                 response, seconds = client.ask(question, newer_than=since, max_new_tokens=args.max_new_tokens)
                 if not response.success:
                     print(f"Q: {question}\n   error: {response.error}", flush=True)
                     continue
+                if referring:  # the answer is the box alone: label it with what was asked about
+                    response.answer.objects = label_referred(list(response.answer.objects), wanted)
                 answers.append((question, response.answer))
                 described = described or (response.answer if question == DESCRIBE else None)
                 print(f"Q: {question}\nA: {response.answer.answer}   ({seconds:.2f} s)", flush=True)
@@ -107,10 +113,9 @@ def run(args: argparse.Namespace) -> int:
             else:
                 print("the answered image was not received; no annotated.png")
 
-            # Pick what the "Where is ...?" answer grounded; else any grounded object with a 3-D point.
-            where_question, where_answer = answers[-1]
-            target = choose_target(parse_instruction(where_question.replace("Where is", "pick up")),
-                                   where_answer.objects).target
+            # Pick what the referring answer grounded; else any grounded object with a 3-D point.
+            referred = answers[-1][1].objects if wanted and answers[-1][0] == refer_question(wanted) else []
+            target = choose_target(parse_instruction(f"pick up the {wanted}"), referred).target if referred else None
             target = target or next((o for o in objects if o.position_valid), None)
             if target is None:
                 result = {"success": False, "label": None,

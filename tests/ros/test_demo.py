@@ -22,7 +22,8 @@ def test_demo_runs_the_loop_and_saves_the_annotated_image(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr  # the loop ran; the tiny model grounds nothing
     assert [line for line in lines if line.startswith("Q: ")] == [
         "Q: Describe the image concisely.", "Q: How many objects are there in the image?",
-        "Q: Where is the red cone?"]  # seed 3's first object, as the description named none
+        "Q: Please provide the bounding box coordinate of the region this sentence describes: the red cone"]
+    # ^ the planner's referring question about seed 3's first object, as the description named none
     assert sum(line.startswith("A: ") for line in lines) == 3
     result = json.loads(lines[-1])
     assert result["success"] is False and "no object grounded" in result["message"]
