@@ -16,6 +16,7 @@ DATA=${DATA:-data/sim_v1}         # rendered scenes + LLaVA-format JSON
 RUNS=${RUNS:-runs/v0}
 EVAL_SEEDS=${EVAL_SEEDS:-1000000000:1000000040}   # held-out seeds, never trained on
 CLIP_CONFIG=${CLIP_CONFIG:-training/configs/clip.yaml}   # or clip_dense.yaml (patch–phrase loss)
+VISION_PATCH=${VISION_PATCH:-}   # ViT patch in px (empty: the CLIP config's); clip_dense at 224 px: 28 = 8x8 tokens, 14 = 16x16
 NUMBERS=${NUMBERS:-digits}        # tokenizer: digits (one token per decimal digit) or whole (v1)
 PROJECTOR=${PROJECTOR:-linear}    # linear (the paper), mlp2x_gelu (LLaVA-1.5), or either +pos2d
 # Grounding after stage 2 (not in the paper; LLaVA-1.5 mixes region data into stage 2). Stage 2 alone
@@ -40,7 +41,7 @@ step() { echo "[recipe $(date +%H:%M:%S)] $*"; }
 mkdir -p "$RUNS"
 # What this run was asked to do, for the model card (python -m training.ship).
 cat > "$RUNS/recipe.env" <<ENV
-SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG NUMBERS=$NUMBERS PROJECTOR=$PROJECTOR GROUNDING_1OBJ_STEPS=$GROUNDING_1OBJ_STEPS GROUNDING_STEPS=$GROUNDING_STEPS GROUNDING_MORE_STEPS=$GROUNDING_MORE_STEPS GROUNDING_AGAIN_STEPS=$GROUNDING_AGAIN_STEPS REGION_VARIANTS=$REGION_VARIANTS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2
+SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG VISION_PATCH=$VISION_PATCH NUMBERS=$NUMBERS PROJECTOR=$PROJECTOR GROUNDING_1OBJ_STEPS=$GROUNDING_1OBJ_STEPS GROUNDING_STEPS=$GROUNDING_STEPS GROUNDING_MORE_STEPS=$GROUNDING_MORE_STEPS GROUNDING_AGAIN_STEPS=$GROUNDING_AGAIN_STEPS REGION_VARIANTS=$REGION_VARIANTS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2
 ENV
 train() {  # train NAME CONFIG OVERRIDES...
   local name=$1 config=$2; shift 2
@@ -72,7 +73,8 @@ if [ ! -f "$RUNS/tokenizer/tokenizer.json" ]; then
   step "tokenizer"
   "$PY" -m training.tokenizer --data "$S1" "$S2" --out "$RUNS/tokenizer" --numbers "$NUMBERS"
 fi
-train clip "$CLIP_CONFIG" model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1]" run.epochs="$EPOCHS_CLIP"
+train clip "$CLIP_CONFIG" model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1]" run.epochs="$EPOCHS_CLIP" \
+  ${VISION_PATCH:+model.vision.patch_size="$VISION_PATCH"}
 train llm training/configs/llm.yaml model.tokenizer="$RUNS/tokenizer" "data.train_json=[$S1,$S2]" run.epochs="$EPOCHS_LLM" run.max_steps="$STEPS_LLM"
 train stage1 training/configs/stage1_pretrain.yaml model.vision.pretrained_path="$RUNS/clip/final" \
   model.text.pretrained_path="$RUNS/llm/final" model.projector="$PROJECTOR" "data.train_json=[$S1]" run.epochs="$EPOCHS_STAGE1" run.max_steps="$STEPS_STAGE1"
