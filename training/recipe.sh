@@ -81,26 +81,17 @@ train stage1 training/configs/stage1_pretrain.yaml model.vision.pretrained_path=
 train stage2 training/configs/stage2_finetune.yaml model.init_from="$RUNS/stage1/final" \
   "data.train_json=[$S2]" run.epochs="$EPOCHS_STAGE2" run.max_steps="$STEPS_STAGE2"
 LAST=stage2
-if [ "$GROUNDING_1OBJ_STEPS" -gt 0 ]; then
-  train grounding_1obj training/configs/stage2_finetune.yaml model.init_from="$RUNS/$LAST/final" \
-    "data.train_json=[$R1]" run.max_steps="$GROUNDING_1OBJ_STEPS"
-  LAST=grounding_1obj
-fi
-if [ "$GROUNDING_STEPS" -gt 0 ]; then
-  train grounding training/configs/stage2_finetune.yaml model.init_from="$RUNS/$LAST/final" \
-    "data.train_json=[$S2,$R,$R1]" run.max_steps="$GROUNDING_STEPS"
-  LAST=grounding
-fi
-if [ "$GROUNDING_MORE_STEPS" -gt 0 ]; then
-  train grounding_more training/configs/stage2_finetune.yaml model.init_from="$RUNS/$LAST/final" \
-    "data.train_json=[$S2,$R,$R1]" run.max_steps="$GROUNDING_MORE_STEPS"
-  LAST=grounding_more
-fi
-if [ "$GROUNDING_AGAIN_STEPS" -gt 0 ]; then
-  train grounding_again training/configs/stage2_finetune.yaml model.init_from="$RUNS/$LAST/final" \
-    "data.train_json=[$S2,$R,$R1]" run.max_steps="$GROUNDING_AGAIN_STEPS" run.seed=1
-  LAST=grounding_again
-fi
+grounding() {  # grounding NAME STEPS DATA OVERRIDES...: a pass on LAST's model when STEPS > 0; it becomes LAST
+  local name=$1 steps=$2 data=$3; shift 3
+  [ "$steps" -gt 0 ] || return 0
+  train "$name" training/configs/stage2_finetune.yaml model.init_from="$RUNS/$LAST/final" \
+    "data.train_json=[$data]" run.max_steps="$steps" "$@"
+  LAST=$name
+}
+grounding grounding_1obj "$GROUNDING_1OBJ_STEPS" "$R1"
+grounding grounding "$GROUNDING_STEPS" "$S2,$R,$R1"
+grounding grounding_more "$GROUNDING_MORE_STEPS" "$S2,$R,$R1"
+grounding grounding_again "$GROUNDING_AGAIN_STEPS" "$S2,$R,$R1" run.seed=1
 step "eval: held-out seeds $EVAL_SEEDS"
 "$PY" -m llava_ros.cli eval sim --seeds "$EVAL_SEEDS" --model "$RUNS/$LAST/final" --out "$RUNS/eval_sim" --quiet
 step "done: $RUNS/$LAST/final"
