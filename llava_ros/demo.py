@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
             since = client.now_s()
             answers = []
             described = None
-            wanted = None  # the object the third question grounds, to be picked
+            wanted, referred = None, []  # the object the third question asks about, and its grounded box
             for question in (DESCRIBE, COUNT, None):
                 referring = question is None
                 if referring:  # the planner's referring question about an object the description named
@@ -95,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
                     print(f"Q: {question}\n   error: {response.error}", flush=True)
                     continue
                 if referring:  # the answer is the box alone: label it with what was asked about
-                    response.answer.objects = label_referred(list(response.answer.objects), wanted)
+                    referred = label_referred(list(response.answer.objects), wanted)
+                    response.answer.objects = referred
                 answers.append((question, response.answer))
                 described = described or (response.answer if question == DESCRIBE else None)
                 print(f"Q: {question}\nA: {response.answer.answer}   ({seconds:.2f} s)", flush=True)
@@ -114,7 +115,6 @@ def run(args: argparse.Namespace) -> int:
                 print("the answered image was not received; no annotated.png")
 
             # Pick what the referring answer grounded; else any grounded object with a 3-D point.
-            referred = answers[-1][1].objects if wanted and answers[-1][0] == refer_question(wanted) else []
             target = choose_target(parse_instruction(f"pick up the {wanted}"), referred).target if referred else None
             target = target or next((o for o in objects if o.position_valid), None)
             if target is None:
