@@ -90,7 +90,7 @@ def load_checkpoint(folder: str | Path, model: nn.Module, optimizer: Optimizer,
     folder = Path(folder)
     state = read_state(folder)
     load_state_strict(model, read_safetensors(folder / WEIGHTS_NAME), folder)
-    training = torch.load(folder / OPTIMIZER_NAME, weights_only=True)
+    training = torch.load(folder / OPTIMIZER_NAME, weights_only=True, map_location="cpu")
     optimizer.load_state_dict(training["optimizer"])
     scheduler.load_state_dict(training["scheduler"])
     torch.set_rng_state(training["torch_rng"])

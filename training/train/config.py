@@ -102,6 +102,9 @@ class OptimConfig:
             raise ValueError(f"batch_size {self.batch_size} and micro_batch_size {self.micro_batch_size} must be >= 1")
 
 
+DEVICES = ("cpu", "cuda", "auto")
+
+
 @dataclass
 class RunConfig:
     """Which stage, how long, where to write."""
@@ -117,6 +120,7 @@ class RunConfig:
     backend: str = "gloo"  # torch.distributed backend under torchrun
     progress: bool = True  # tqdm bar on rank 0
     threads: int = 0  # torch intra-op threads per process; 0 = torch's default
+    device: str = "cpu"  # cpu, cuda (each torchrun process takes the GPU of its LOCAL_RANK), or auto
 
     def __post_init__(self) -> None:
         if self.epochs <= 0 and self.max_steps <= 0:
@@ -126,6 +130,8 @@ class RunConfig:
                 raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.log_every < 1:
             raise ValueError(f"log_every must be >= 1, got {self.log_every}")
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
 
 
 @dataclass

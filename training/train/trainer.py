@@ -31,6 +31,7 @@ from training.train.collate import make_collate
 from training.train.config import TrainConfig
 from training.train.distributed import barrier, init_distributed, reduce_sum, shutdown
 from training.train.metrics import CURVES_NAME, METRICS_NAME, MetricsWriter, plot_metrics
+from training.train.placement import resolve_device, to_device
 from training.train.sampler import ResumableSampler
 from training.train.schedule import build_schedule
 from training.train.stages import apply_freezing, get_stage
@@ -60,9 +61,10 @@ class Trainer:
         self.output_dir = Path(cfg.run.output_dir)
         if cfg.run.threads:
             torch.set_num_threads(cfg.run.threads)
+        self.device = resolve_device(cfg.run.device, self.dist.local_rank)
         torch.manual_seed(cfg.run.seed)
         self.model, self.tokenizer = self.task.build(cfg)
-        self.model.train()
+        self.model.to(self.device).train()
         self.trainable = apply_freezing(self.model, self.stage)
         self.dataset = self.task.dataset(cfg, self.model, self.tokenizer)
         self.collate = make_collate(self.tokenizer.pad_token_id)
@@ -75,8 +77,9 @@ class Trainer:
         self.position = Position()
         if resume:
             self._resume(resume)
-        self.wrapped = DistributedDataParallel(self.model) if self.dist.enabled else self.model
-        self.log(f"{self.stage.name}: {len(self.dataset)} samples, {per_rank} per epoch on this rank, "
+        device_ids = [self.device.index] if self.device.type == "cuda" else None
+        self.wrapped = DistributedDataParallel(self.model, device_ids) if self.dist.enabled else self.model
+        self.log(f"{self.stage.name} on {self.device}: {len(self.dataset)} samples, {per_rank} per epoch on this rank, "
                  f"{self.total_steps} steps of {cfg.optim.batch_size} (grad accumulation {cfg.grad_accum_steps}), "
                  f"{len(self.trainable)} trainable tensors, starting at step {self.position.step}")
 
@@ -108,7 +111,8 @@ class Trainer:
         micro = self.cfg.optim.micro_batch_size
         while True:
             loader = DataLoader(self.dataset, batch_size=micro, sampler=self._sampler(epoch, skip * micro),
-                                collate_fn=self.collate, num_workers=self.cfg.data.num_workers)
+                                collate_fn=self.collate, num_workers=self.cfg.data.num_workers,
+                                pin_memory=self.device.type == "cuda")
             for consumed, batch in enumerate(loader, start=skip + 1):
                 yield epoch, consumed, batch
             epoch, skip = epoch + 1, 0
@@ -120,6 +124,7 @@ class Trainer:
         loss_sum, tokens = 0.0, 0
         for k in range(accum):
             epoch, consumed, batch = next(stream)
+            batch = to_device(batch, self.device)
             done = consumed == self.batches_per_epoch
             self.position.epoch, self.position.batch = (epoch + 1, 0) if done else (epoch, consumed)
             sync = not self.dist.enabled or k == accum - 1
