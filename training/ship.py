@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 RECIPE_STAGES = ("clip", "llm", "stage1", "stage2")  # always in the card's table
-GROUNDING_STAGES = ("grounding_1obj", "grounding", "grounding_more", "grounding_again")  # optional, after stage 2
+GROUNDING_STAGES = ("grounding_1obj", "grounding", "grounding_more", "grounding_again", "grounding_extra")  # optional, after stage 2
 STAGES = RECIPE_STAGES + GROUNDING_STAGES  # in training order
 SHIPPABLE_STAGES = ("stage2",) + GROUNDING_STAGES
 SHIPPED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
@@ -55,6 +55,11 @@ def vision_pretraining(recipe_env: str) -> str:
     return "CLIP-contrastive pretraining (`clip.yaml`)"
 
 
+def training_hardware(recipe_env: str) -> str:
+    """Where the recipe ran: TRAIN_SET="run.device=cuda ..." puts every stage on a GPU."""
+    return "one CUDA GPU" if "run.device=cuda" in recipe_env else "a 2-core CPU, shared"
+
+
 def model_card(run: Path, out: Path, recipe_env: str, counts: dict[str, int], eval_table: str,
                status: str = "") -> str:
     config = json.loads((out / "config.json").read_text())
@@ -64,7 +69,7 @@ def model_card(run: Path, out: Path, recipe_env: str, counts: dict[str, int], ev
     return f"""# llava-ros-sim
 
 The default model of llava_ros: a LLaVA (Liu et al., 2023) trained from scratch on this project's
-MuJoCo tabletop scenes with the paper's two-stage recipe, on CPU. It answers instructions about the
+MuJoCo tabletop scenes with the paper's two-stage recipe, on {training_hardware(recipe_env)}. It answers instructions about the
 front camera's image and names objects with boxes in the fixed syntax of `llava_ros/boxes.py`
 (`the red cube [x1, y1, x2, y2]`, normalised, two decimals). It knows only this sim's world
 (6 colours × 4 shapes × 2 sizes on a table); it is not a general-purpose vision-language model.
@@ -93,7 +98,7 @@ Data: rule-teacher instruction data (brief captions for stage 1; conversation, d
 and complex reasoning for stage 2) from training seeds only (below 1,000,000); evaluation uses
 held-out seeds (1,000,000,000 and above) that training never saw.{grounding_note(times)}
 
-| stage | wall time (2-core CPU, shared) |
+| stage | wall time ({training_hardware(recipe_env)}) |
 |---|---|
 {rows}
 
@@ -109,7 +114,8 @@ def grounding_note(times: dict) -> str:
         return ""
     return ("\n\nAfter stage 2, grounding stages (not in the paper; LLaVA-1.5 mixes region data into stage 2):\n"
             "`grounding_1obj` trains on LLaVA-1.5-style region records (phrase → box, box → phrase) of\n"
-            "one-object scenes, then `grounding` (and `grounding_more`, `grounding_again`: the same again) on the stage-2 data\n"
+            "one-object scenes, then `grounding` (and `grounding_more`, `grounding_again`, `grounding_extra`: the same again,\n"
+            "each with a fresh schedule) on the stage-2 data\n"
             "plus region records of all scenes (`training/data/regions.py`, `docs/grounding.md`).")
 
 

@@ -39,3 +39,14 @@ def test_ship_takes_the_last_grounding_stage(tmp_path):
     assert (out / "model.safetensors").read_bytes() == (run / "grounding" / "final" / "model.safetensors").read_bytes()
     card = (out / "README.md").read_text()
     assert "| grounding | 5.0 min |" in card and "grounding_1obj" in card and "| grounding_1obj |" not in card
+
+
+def test_the_card_says_where_the_recipe_trained(tmp_path):
+    run = tmp_path / "run"
+    save_tiny_checkpoint(run / "stage2" / "final")
+    (run / "recipe.env").write_text('SEEDS=0:10 TRAIN_SET="run.device=cuda data.num_workers=8"')
+    gpu = (ship(run, tmp_path / "gpu") / "README.md").read_text()
+    assert "two-stage recipe, on one CUDA GPU." in gpu and "| stage | wall time (one CUDA GPU) |" in gpu
+    (run / "recipe.env").write_text('SEEDS=0:10 TRAIN_SET=""')
+    cpu = (ship(run, tmp_path / "cpu") / "README.md").read_text()
+    assert "on a 2-core CPU, shared." in cpu and "one CUDA GPU" not in cpu
