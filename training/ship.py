@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 RECIPE_STAGES = ("clip", "llm", "stage1", "stage2")  # always in the card's table
-GROUNDING_STAGES = ("grounding_1obj", "grounding", "grounding_more", "grounding_again", "grounding_extra")  # optional, after stage 2
+GROUNDING_STAGES = ("grounding_1obj", "grounding", "grounding_more", "grounding_again")  # optional, after stage 2
 STAGES = RECIPE_STAGES + GROUNDING_STAGES  # in training order
 SHIPPABLE_STAGES = ("stage2",) + GROUNDING_STAGES
 SHIPPED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
@@ -69,8 +69,8 @@ def model_card(run: Path, out: Path, recipe_env: str, counts: dict[str, int], ev
     return f"""# llava-ros-sim
 
 The default model of llava_ros: a LLaVA (Liu et al., 2023) trained from scratch on this project's
-MuJoCo tabletop scenes with the paper's two-stage recipe, on {training_hardware(recipe_env)}. It answers instructions about the
-front camera's image and names objects with boxes in the fixed syntax of `llava_ros/boxes.py`
+MuJoCo tabletop scenes with the paper's two-stage recipe, on {training_hardware(recipe_env)}. It answers
+instructions about the front camera's image and names objects with boxes in the fixed syntax of `llava_ros/boxes.py`
 (`the red cube [x1, y1, x2, y2]`, normalised, two decimals). It knows only this sim's world
 (6 colours × 4 shapes × 2 sizes on a table); it is not a general-purpose vision-language model.
 {("" if not status else chr(10) + "**Status.** " + status + chr(10))}
@@ -114,8 +114,7 @@ def grounding_note(times: dict) -> str:
         return ""
     return ("\n\nAfter stage 2, grounding stages (not in the paper; LLaVA-1.5 mixes region data into stage 2):\n"
             "`grounding_1obj` trains on LLaVA-1.5-style region records (phrase → box, box → phrase) of\n"
-            "one-object scenes, then `grounding` (and `grounding_more`, `grounding_again`, `grounding_extra`: the same again,\n"
-            "each with a fresh schedule) on the stage-2 data\n"
+            "one-object scenes, then `grounding` (and `grounding_more`, `grounding_again`: the same again) on the stage-2 data\n"
             "plus region records of all scenes (`training/data/regions.py`, `docs/grounding.md`).")
 
 
