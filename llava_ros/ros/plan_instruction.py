@@ -34,6 +34,9 @@ from llava_ros.eval.answers import first_colour, first_shape, iou
 from training.data.regions import REFER_PROMPT
 
 LIST_QUESTION = "Describe the following image in detail."  # a detail instruction: names every object
+# Its answer names up to six objects with boxes, about 25 tokens each after a sentence of preamble;
+# the node's default budget (128 tokens) cut the fifth object's box off, and with it the object.
+LIST_TOKENS = 256
 MAX_CANDIDATES = 8  # objects of a description grounded one by one (the sim shows at most 6)
 SAME_OBJECT_IOU = 0.5  # a box overlapping the anchor's this much is the anchor under another name
 SIZE_WORDS = ("small", "large")
@@ -125,6 +128,12 @@ def grounding_question(instruction: Instruction) -> str:
     if instruction.is_relation:
         return LIST_QUESTION
     return refer_question(instruction.target.phrase())
+
+
+def answer_budget(question: str, requested: int = 0) -> int:
+    """``max_new_tokens`` to ask ``question`` with: ``requested`` when set (0 = the node's default),
+    except that the description question gets ``LIST_TOKENS`` unless a budget was requested."""
+    return requested or (LIST_TOKENS if question == LIST_QUESTION else 0)
 
 
 def candidate_phrases(instruction: Instruction, listed: Sequence[str]) -> list[str]:

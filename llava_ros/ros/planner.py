@@ -27,8 +27,9 @@ import sys
 
 from llava_ros.ask import DEFAULT_MODEL, check_model_folder
 from llava_ros.commandline import standalone_main
-from llava_ros.ros.plan_instruction import (candidate_phrases, choose_target, grounding_question, label_referred,
-                                            parse_instruction, picked_what_was_asked, refer_question)
+from llava_ros.ros.plan_instruction import (answer_budget, candidate_phrases, choose_target, grounding_question,
+                                            label_referred, parse_instruction, picked_what_was_asked,
+                                            refer_question)
 
 
 class AskFailed(Exception):
@@ -56,7 +57,8 @@ def plan(client, instruction: str, newer_than: float | None = None, max_new_toke
 
     def ask(question: str) -> list:
         """1-2. Ask the perception node about a fresh frame; the answer's grounded objects."""
-        response, ask_s = client.ask(question, newer_than=newer_than, max_new_tokens=max_new_tokens)
+        budget = answer_budget(question, max_new_tokens)
+        response, ask_s = client.ask(question, newer_than=newer_than, max_new_tokens=budget)
         result["latency_s"]["ask"] = round(result["latency_s"]["ask"] + ask_s, 4)
         if not response.success:
             raise AskFailed(f"ask_scene failed: {response.error}")

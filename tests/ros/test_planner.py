@@ -7,9 +7,11 @@ import sys
 import pytest
 from geometry_msgs.msg import Point
 
+from llava_ros.ask import DEFAULT_MODEL
 from llava_ros.eval.benchmarks.grasp import attribute_episodes, relation_episodes
-from llava_ros.ros.plan_instruction import (LIST_QUESTION, Descriptor, candidate_phrases, choose_target,
-                                            grounding_question, label_referred, parse_instruction,
+from llava_ros.model import load_tokenizer
+from llava_ros.ros.plan_instruction import (LIST_QUESTION, LIST_TOKENS, Descriptor, answer_budget, candidate_phrases,
+                                            choose_target, grounding_question, label_referred, parse_instruction,
                                             picked_what_was_asked, refer_question)
 from llava_ros_interfaces.msg import GroundedObject
 from sim.camera import Camera
@@ -43,6 +45,14 @@ def test_questions_and_unparseable_instructions():
         parse_instruction("pick up that thing")
     with pytest.raises(ValueError, match="names no colour or shape"):
         parse_instruction("pick up the cube left of it")
+
+
+def test_the_description_gets_a_budget_for_six_boxed_objects_unless_one_is_requested():
+    six = ", ".join(f"a large red cube [0.{i}1, 0.{i}2, 0.{i}3, 0.{i}4]" for i in range(1, 7))
+    tokens = len(load_tokenizer(DEFAULT_MODEL)(f"On the table stand six objects: {six}.").input_ids)
+    assert 128 < tokens <= LIST_TOKENS
+    assert answer_budget(LIST_QUESTION) == LIST_TOKENS and answer_budget(LIST_QUESTION, 64) == 64
+    assert answer_budget(refer_question("red cube")) == 0 and answer_budget(refer_question("red cube"), 32) == 32
 
 
 def _grounded(label: str, bbox, position=None) -> GroundedObject:
