@@ -1,9 +1,10 @@
 """Where a training process runs: ``run.device`` → a torch device, and batches moved onto it.
 
 ``cpu`` is the default (these machines have no GPU). ``cuda`` takes the GPU of the process's
-LOCAL_RANK, so ``torchrun --nproc_per_node N`` puts one process on each of N GPUs; asking for it
-where CUDA is missing is an error, not a silent fall back to CPU. ``auto`` is ``cuda`` where CUDA is
-available, else ``cpu``.
+LOCAL_RANK, so ``torchrun --nproc_per_node N`` would put one process on each of N GPUs (only single-GPU
+training has run: the v10 recipe on an H100, whose first stage-1 losses equal the CPU's). Asking for
+it where CUDA is missing is an error, not a silent fall back to CPU. ``auto`` is ``cuda`` where CUDA
+is available, else ``cpu``.
 """
 from __future__ import annotations
 
