@@ -35,7 +35,7 @@ def test_two_gloo_processes_match_one_process(world):
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     for rank in (0, 1):  # both ranks trained, each on its half of every batch
-        assert f"[rank {rank}/2] llm: 12 samples, 6 per epoch on this rank, 2 steps of 2 (grad accumulation 1)" \
+        assert f"[rank {rank}/2] llm on cpu: 12 samples, 6 per epoch on this rank, 2 steps of 2 (grad accumulation 1)" \
             in proc.stderr
         assert f"[rank {rank}/2] done at step 2" in proc.stderr
     assert f"saved {ddp_dir / 'final'}" in proc.stderr and "final model:" in proc.stdout
