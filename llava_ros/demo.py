@@ -22,11 +22,11 @@ import cv2
 import numpy as np
 
 from llava_ros.ask import DEFAULT_MODEL
+from llava_ros.ros.plan_instruction import LIST_TOKENS
 
 DEFAULT_SEED = 7
 DESCRIBE = "Describe the image concisely."
 COUNT = "How many objects are there in the image?"
-ANSWER_TOKENS = 256  # six objects with boxes take ~160 tokens; the node's default of 128 cuts the answer
 BOX_COLOURS = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240)]
 
 
@@ -34,7 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="scene seed")
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help="checkpoint folder (default: the shipped model)")
     parser.add_argument("--out", default="out/demo", help="folder for images and results")
-    parser.add_argument("--max-new-tokens", type=int, default=ANSWER_TOKENS, help="answer budget (0 = node parameter)")
+    parser.add_argument("--max-new-tokens", type=int, default=LIST_TOKENS,
+                        help="answer budget (0 = node parameter; the default fits a description of six boxed objects)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="extra node parameter, as for llava-ros launch (repeatable)")
     parser.set_defaults(func=run)

@@ -23,6 +23,7 @@ import yaml
 
 from llava_ros.model import TextConfig, VisionConfig
 from llava_ros.model.conversation import TEMPLATES
+from training.train.placement import DEVICES
 
 LOSS_ON = ("assistant", "all")
 
@@ -100,9 +101,6 @@ class OptimConfig:
             raise ValueError(f"weight_decay {self.weight_decay} and max_grad_norm {self.max_grad_norm} must be >= 0")
         if self.batch_size < 1 or self.micro_batch_size < 1:
             raise ValueError(f"batch_size {self.batch_size} and micro_batch_size {self.micro_batch_size} must be >= 1")
-
-
-DEVICES = ("cpu", "cuda", "auto")
 
 
 @dataclass

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import torch
 
+DEVICES = ("cpu", "cuda", "auto")  # the values of run.device
+
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    if name not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {name!r}")
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cpu":
         return torch.device("cpu")
-    if name != "cuda":
-        raise ValueError(f"unknown device {name!r}; use cpu, cuda or auto")
     if not torch.cuda.is_available():
         raise RuntimeError("run.device=cuda, but this torch build sees no CUDA GPU "
                            f"(torch {torch.__version__}); use run.device=cpu or auto")
