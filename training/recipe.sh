@@ -26,6 +26,11 @@ GROUNDING_STEPS=${GROUNDING_STEPS:-0}            # >0: then stage-2 data + all r
 GROUNDING_MORE_STEPS=${GROUNDING_MORE_STEPS:-0}  # >0: then the same again, a fresh cosine schedule
 GROUNDING_AGAIN_STEPS=${GROUNDING_AGAIN_STEPS:-0}  # >0: and once more, in another shuffled order
 REGION_VARIANTS=${REGION_VARIANTS:-3}            # region records per scene
+# Last, a pass that trains the vision tower too (stage2_vision, not in the paper): the answers' loss
+# teaches the tower what its caption pretraining left weak (shape; see docs/grounding.md, v11).
+TOWER_TUNE_STEPS=${TOWER_TUNE_STEPS:-0}          # >0: that pass, on the grounding mix
+TOWER_TUNE_LR=${TOWER_TUNE_LR:-1e-4}             # peak lr of the projector and LLM in it
+TOWER_LR=${TOWER_LR:-5e-5}                       # peak lr of the vision tower in it
 EPOCHS_CLIP=${EPOCHS_CLIP:-8}
 EPOCHS_LLM=${EPOCHS_LLM:-1}
 EPOCHS_STAGE1=${EPOCHS_STAGE1:-1}
@@ -43,7 +48,7 @@ step() { echo "[recipe $(date +%H:%M:%S)] $*"; }
 mkdir -p "$RUNS"
 # What this run was asked to do, for the model card (python -m training.ship).
 cat > "$RUNS/recipe.env" <<ENV
-SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG VISION_PATCH=$VISION_PATCH NUMBERS=$NUMBERS PROJECTOR=$PROJECTOR GROUNDING_1OBJ_STEPS=$GROUNDING_1OBJ_STEPS GROUNDING_STEPS=$GROUNDING_STEPS GROUNDING_MORE_STEPS=$GROUNDING_MORE_STEPS GROUNDING_AGAIN_STEPS=$GROUNDING_AGAIN_STEPS REGION_VARIANTS=$REGION_VARIANTS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2 TRAIN_SET="$TRAIN_SET"
+SEEDS=$SEEDS VARIANTS=$VARIANTS DATA=$DATA RUNS=$RUNS EVAL_SEEDS=$EVAL_SEEDS CLIP_CONFIG=$CLIP_CONFIG VISION_PATCH=$VISION_PATCH NUMBERS=$NUMBERS PROJECTOR=$PROJECTOR GROUNDING_1OBJ_STEPS=$GROUNDING_1OBJ_STEPS GROUNDING_STEPS=$GROUNDING_STEPS GROUNDING_MORE_STEPS=$GROUNDING_MORE_STEPS GROUNDING_AGAIN_STEPS=$GROUNDING_AGAIN_STEPS TOWER_TUNE_STEPS=$TOWER_TUNE_STEPS TOWER_TUNE_LR=$TOWER_TUNE_LR TOWER_LR=$TOWER_LR REGION_VARIANTS=$REGION_VARIANTS EPOCHS_CLIP=$EPOCHS_CLIP EPOCHS_LLM=$EPOCHS_LLM EPOCHS_STAGE1=$EPOCHS_STAGE1 EPOCHS_STAGE2=$EPOCHS_STAGE2 STEPS_LLM=$STEPS_LLM STEPS_STAGE1=$STEPS_STAGE1 STEPS_STAGE2=$STEPS_STAGE2 TRAIN_SET="$TRAIN_SET"
 ENV
 train() {  # train NAME CONFIG OVERRIDES...
   local name=$1 config=$2; shift 2
@@ -94,6 +99,8 @@ grounding grounding_1obj "$GROUNDING_1OBJ_STEPS" "$R1"
 grounding grounding "$GROUNDING_STEPS" "$S2,$R,$R1"
 grounding grounding_more "$GROUNDING_MORE_STEPS" "$S2,$R,$R1"
 grounding grounding_again "$GROUNDING_AGAIN_STEPS" "$S2,$R,$R1" run.seed=1
+grounding tower_tune "$TOWER_TUNE_STEPS" "$S2,$R,$R1" run.stage=stage2_vision optim.lr="$TOWER_TUNE_LR" \
+  optim.vision_lr="$TOWER_LR" run.seed=3
 step "eval: held-out seeds $EVAL_SEEDS"
 "$PY" -m llava_ros.cli eval sim --seeds "$EVAL_SEEDS" --model "$RUNS/$LAST/final" --out "$RUNS/eval_sim" --quiet
 step "done: $RUNS/$LAST/final"

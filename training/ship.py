@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 RECIPE_STAGES = ("clip", "llm", "stage1", "stage2")  # always in the card's table
-GROUNDING_STAGES = ("grounding_1obj", "grounding", "grounding_more", "grounding_again")  # optional, after stage 2
+GROUNDING_STAGES = ("grounding_1obj", "grounding", "grounding_more", "grounding_again",
+                    "tower_tune")  # optional, after stage 2
 STAGES = RECIPE_STAGES + GROUNDING_STAGES  # in training order
 SHIPPABLE_STAGES = ("stage2",) + GROUNDING_STAGES
 SHIPPED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
@@ -115,7 +116,9 @@ def grounding_note(times: dict) -> str:
     return ("\n\nAfter stage 2, grounding stages (not in the paper; LLaVA-1.5 mixes region data into stage 2):\n"
             "`grounding_1obj` trains on LLaVA-1.5-style region records (phrase → box, box → phrase) of\n"
             "one-object scenes, then `grounding` (and `grounding_more`, `grounding_again`: the same again) on the stage-2 data\n"
-            "plus region records of all scenes (`training/data/regions.py`, `docs/grounding.md`).")
+            "plus region records of all scenes (`training/data/regions.py`, `docs/grounding.md`)."
+            + ("\n`tower_tune` trains the vision tower too (`stage2_vision`, `optim.vision_lr`) on the same mix."
+               if "tower_tune" in times else ""))
 
 
 def ship(run: Path, out: Path, status: str = "") -> Path:

@@ -39,6 +39,18 @@ def test_ship_takes_the_last_grounding_stage(tmp_path):
     assert (out / "model.safetensors").read_bytes() == (run / "grounding" / "final" / "model.safetensors").read_bytes()
     card = (out / "README.md").read_text()
     assert "| grounding | 5.0 min |" in card and "grounding_1obj" in card and "| grounding_1obj |" not in card
+    assert "tower_tune" not in card
+
+
+def test_ship_takes_the_tower_pass_after_the_grounding_stages(tmp_path):
+    run = tmp_path / "run"
+    for stage in ("stage2", "grounding_again", "tower_tune"):
+        save_tiny_checkpoint(run / stage / "final", seed={"tower_tune": 1}.get(stage, 0))
+    (run / "tower_tune" / "metrics.jsonl").write_text(json.dumps({"step": 1, "elapsed_s": 120.0}) + "\n")
+    out = ship(run, tmp_path / "shipped")
+    assert (out / "model.safetensors").read_bytes() == (run / "tower_tune" / "final" / "model.safetensors").read_bytes()
+    card = (out / "README.md").read_text()
+    assert "| tower_tune | 2.0 min |" in card and "trains the vision tower too" in card
 
 
 def test_the_card_says_where_the_recipe_trained(tmp_path):

@@ -61,6 +61,7 @@ def test_world_size_enters_gradient_accumulation(monkeypatch):
     ("model.vision.select_feature=all", r"config.model.vision: select_feature must be one of"),
     ("optim.betas=[0.9]", r"config.optim.betas needs 2 values, got 1"),
     ("optim", r"override 'optim' is not KEY=VALUE"),
+    ("optim.vision_lr=0", r"vision_lr must be > 0 \(or null for lr\), got 0"),
 ])
 def test_bad_values_name_the_key(override, message):
     with pytest.raises(ValueError, match=message):

@@ -120,6 +120,23 @@ def test_stage2_freezes_vision_and_trains_projector_and_llm(pipeline):
     assert all(torch.equal(run["before"][k], v) for k, v in stage1_final.items())  # started from stage 1
 
 
+def test_stage2_vision_trains_the_tower_too_at_its_own_lr(pipeline):
+    world = pipeline["world"]
+    overrides = stage_overrides(world, "stage2", world["root"] / "stage2_vision")
+    cfg = load_config(CONFIGS / FILES["stage2"], overrides + ["run.stage=stage2_vision", "optim.vision_lr=1e-5"])
+    trainer = Trainer(cfg)
+    before = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+    trainer.train()
+    trainer.close()
+    changed = {k for k, v in trainer.model.state_dict().items() if not torch.equal(before[k], v)}
+    assert prefixes(changed) == {"vision", "projector", "llm"}
+    # The first groups hold the projector and LLM at optim.lr (what the metrics log), the tower's follow.
+    tower = {id(p) for p in trainer.model.vision.parameters()}
+    groups = trainer.optimizer.param_groups
+    assert [g["initial_lr"] for g in groups] == [cfg.optim.lr] * 2 + [1e-5] * 2
+    assert [all(id(p) in tower for p in g["params"]) for g in groups] == [False, False, True, True]
+
+
 def test_final_llava_folder_loads_and_scores(pipeline):
     model, tokenizer = load_pretrained(pipeline["stage2"]["final"])
     trainer = pipeline["stage2"]["trainer"]

@@ -91,10 +91,13 @@ class OptimConfig:
     max_grad_norm: float = 1.0  # 0 = no clipping
     batch_size: int = 128  # samples per optimizer step, over all processes
     micro_batch_size: int = 8  # samples per forward pass and process
+    vision_lr: float | None = None  # peak lr of the vision tower when it trains (stage2_vision); None = lr
 
     def __post_init__(self) -> None:
         if self.lr <= 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
+        if self.vision_lr is not None and self.vision_lr <= 0:
+            raise ValueError(f"vision_lr must be > 0 (or null for lr), got {self.vision_lr}")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError(f"warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
         if self.weight_decay < 0 or self.max_grad_norm < 0:

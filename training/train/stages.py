@@ -44,6 +44,11 @@ register_stage(Stage("clip_dense", "dense_clip", (ALL,), "contrastive pretrainin
 register_stage(Stage("llm", "causal_lm", (ALL,), "text-only causal-LM pretraining of a small Llama"))
 register_stage(Stage("stage1", "llava", ("projector",), "feature alignment: only the projector trains"))
 register_stage(Stage("stage2", "llava", ("projector", "llm"), "instruction tuning: vision frozen"))
+# Not in the paper (its CLIP stays frozen throughout); LLaVA-NeXT and ShareGPT4V later unfreeze the
+# tower. Ours was pretrained on captions alone, and a linear probe of its features names shapes no
+# better than the model does (training.probe_tower), so the answers' loss is left to reach it.
+register_stage(Stage("stage2_vision", "llava", ("vision", "projector", "llm"),
+                     "instruction tuning with the vision tower trained too"))
 
 
 def _matches(name: str, prefixes: tuple[str, ...]) -> bool:

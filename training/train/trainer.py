@@ -41,13 +41,18 @@ FINAL = "final"
 
 
 def build_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
-    """AdamW over the trainable parameters; biases and norm weights (1-D) get no weight decay."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in params if p.ndim >= 2]
-    no_decay = [p for p in params if p.ndim < 2]
-    groups = [g for g in ({"params": decay, "weight_decay": cfg.optim.weight_decay},
-                          {"params": no_decay, "weight_decay": 0.0}) if g["params"]]
-    return torch.optim.AdamW(groups, lr=cfg.optim.lr, betas=cfg.optim.betas, eps=cfg.optim.eps)
+    """AdamW over the trainable parameters; biases and norm weights (1-D) get no weight decay, and the
+    vision tower's parameters (``vision.*``) get ``optim.vision_lr`` when it is set. The first group
+    holds the other parameters, whose lr the progress bar and metrics show."""
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    tower_lr = cfg.optim.vision_lr if cfg.optim.vision_lr is not None else cfg.optim.lr
+    groups = []
+    for lr, in_tower in ((cfg.optim.lr, False), (tower_lr, True)):
+        params = [p for n, p in named if n.startswith("vision.") == in_tower]
+        groups += [{"params": [p for p in params if p.ndim >= 2], "weight_decay": cfg.optim.weight_decay, "lr": lr},
+                   {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0, "lr": lr}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=cfg.optim.lr, betas=cfg.optim.betas,
+                             eps=cfg.optim.eps)
 
 
 class Trainer:
