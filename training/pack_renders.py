@@ -24,6 +24,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from llava_ros.commandline import standalone_main
+
 MANIFEST = "manifest.json"
 BACKGROUND = "background.npy"
 DIFFERENCES = "differences.npy"
@@ -114,8 +116,8 @@ def _unpack(archive_path: Path, folder: Path, progress: bool) -> dict:
     return manifest
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.pack_renders", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     packer = sub.add_parser("pack", help="data folder → archive")
     packer.add_argument("folder", type=Path)
@@ -123,20 +125,21 @@ def main(argv: list[str] | None = None) -> int:
     unpacker = sub.add_parser("unpack", help="archive → data folder")
     unpacker.add_argument("archive", type=Path)
     unpacker.add_argument("folder", type=Path)
-    parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "pack":
-            manifest = pack(args.folder, args.archive, not args.quiet)
-            size = args.archive.stat().st_size / 2**20
-            print(f"packed {len(manifest['images'])} renders and {len(manifest['files'])} files into {args.archive} ({size:.1f} MiB)")
-        else:
-            manifest = unpack(args.archive, args.folder, not args.quiet)
-            print(f"unpacked {len(manifest['images'])} renders and {len(manifest['files'])} files into {args.folder}")
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "pack":
+        manifest = pack(args.folder, args.archive, not args.quiet)
+        size = args.archive.stat().st_size / 2**20
+        print(f"packed {len(manifest['images'])} renders and {len(manifest['files'])} files into {args.archive} ({size:.1f} MiB)")
+    else:
+        manifest = unpack(args.archive, args.folder, not args.quiet)
+        print(f"unpacked {len(manifest['images'])} renders and {len(manifest['files'])} files into {args.folder}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return standalone_main("python -m training.pack_renders", __doc__.splitlines()[0], add_arguments, run, argv)
 
 
 if __name__ == "__main__":

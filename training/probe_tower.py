@@ -20,6 +20,8 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from llava_ros.commandline import standalone_main
+
 from llava_ros.model import ImageProcessor
 from llava_ros.model.checkpoint import load_model
 from sim.catalogue import COLOURS, SHAPES
@@ -103,8 +105,7 @@ def probe(model_dir: Path, train_seeds: range, test_seeds: range, size: int = 33
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.probe_tower", description=__doc__.splitlines()[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="a LLaVA checkpoint folder (any layout load_model reads)")
     parser.add_argument("--train-seeds", default="0:300", help="scene seeds A:B the classifiers are fitted on")
     parser.add_argument("--seeds", default="1000000000:1000000040", help="scene seeds A:B they are scored on")
@@ -112,13 +113,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layer", type=int, help="the tower's hidden state to probe (default: the checkpoint's select layer)")
     parser.add_argument("--out", help="write the result here as JSON")
     parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    try:
-        result = probe(Path(args.model), parse_seed_range(args.train_seeds), parse_seed_range(args.seeds),
-                       args.size, not args.quiet, args.layer)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    result = probe(Path(args.model), parse_seed_range(args.train_seeds), parse_seed_range(args.seeds),
+                   args.size, not args.quiet, args.layer)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
@@ -127,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
               f"(train {result[f'{unit}_colour_train_accuracy']:.3f}), shape {result[f'{unit}_shape_accuracy']:.3f} "
               f"(train {result[f'{unit}_shape_train_accuracy']:.3f}; chance 0.25)")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return standalone_main("python -m training.probe_tower", __doc__.splitlines()[0], add_arguments, run, argv)
 
 
 if __name__ == "__main__":
