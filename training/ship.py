@@ -56,21 +56,37 @@ def vision_pretraining(recipe_env: str) -> str:
     return "CLIP-contrastive pretraining (`clip.yaml`)"
 
 
-def training_hardware(recipe_env: str) -> str:
-    """Where the recipe ran: TRAIN_SET="run.device=cuda ..." puts every stage on a GPU."""
-    return "one CUDA GPU" if "run.device=cuda" in recipe_env else "a 2-core CPU, shared"
+HARDWARE = {"cuda": "one CUDA GPU", "cpu": "a 2-core CPU, shared"}
+
+
+def stage_devices(run: Path) -> set[str]:
+    """The device types the stages' metrics record (``cpu``, ``cuda``); empty for runs older than the field."""
+    devices = set()
+    for stage in STAGES:
+        metrics = run / stage / "metrics.jsonl"
+        if metrics.is_file():
+            devices |= {json.loads(line).get("device") for line in metrics.read_text().splitlines() if line.strip()}
+    return devices - {None}
+
+
+def training_hardware(recipe_env: str, devices: set[str] = frozenset()) -> str:
+    """Where the recipe ran: the devices its metrics record, else what TRAIN_SET asked ("run.device=cuda ...")."""
+    if devices:
+        return " and ".join(HARDWARE.get(d, d) for d in sorted(devices, reverse=True))
+    return HARDWARE["cuda"] if "run.device=cuda" in recipe_env else HARDWARE["cpu"]
 
 
 def model_card(run: Path, out: Path, recipe_env: str, counts: dict[str, int], eval_table: str,
                status: str = "") -> str:
     config = json.loads((out / "config.json").read_text())
+    hardware = training_hardware(recipe_env, stage_devices(run))
     times = {s: t for s in STAGES if (t := stage_wall_time_s(run, s)) is not None or s in RECIPE_STAGES}
     total_min = sum(t for t in times.values() if t) / 60
     rows = "\n".join(f"| {s} | {'n/a' if t is None else f'{t / 60:.1f} min'} |" for s, t in times.items())
     return f"""# llava-ros-sim
 
 The default model of llava_ros: a LLaVA (Liu et al., 2023) trained from scratch on this project's
-MuJoCo tabletop scenes with the paper's two-stage recipe, on {training_hardware(recipe_env)}. It answers
+MuJoCo tabletop scenes with the paper's two-stage recipe, on {hardware}. It answers
 instructions about the front camera's image and names objects with boxes in the fixed syntax of `llava_ros/boxes.py`
 (`the red cube [x1, y1, x2, y2]`, normalised, two decimals). It knows only this sim's world
 (6 colours × 4 shapes × 2 sizes on a table); it is not a general-purpose vision-language model.
@@ -99,7 +115,7 @@ Data: rule-teacher instruction data (brief captions for stage 1; conversation, d
 and complex reasoning for stage 2) from training seeds only (below 1,000,000); evaluation uses
 held-out seeds (1,000,000,000 and above) that training never saw.{grounding_note(times)}
 
-| stage | wall time ({training_hardware(recipe_env)}) |
+| stage | wall time ({hardware}) |
 |---|---|
 {rows}
 

@@ -3,7 +3,7 @@ import json
 
 from llava_ros.model import load_pretrained
 from tests.tiny import save_tiny_checkpoint
-from training.ship import main, ship
+from training.ship import main, ship, stage_devices, training_hardware
 
 
 def test_ship_copies_the_model_and_writes_its_card(tmp_path):
@@ -62,3 +62,11 @@ def test_the_card_says_where_the_recipe_trained(tmp_path):
     (run / "recipe.env").write_text('SEEDS=0:10 TRAIN_SET=""')
     cpu = (ship(run, tmp_path / "cpu") / "README.md").read_text()
     assert "on a 2-core CPU, shared." in cpu and "one CUDA GPU" not in cpu
+    # The metrics' own device field wins over the recipe's words (run.device=auto, or a pass run elsewhere).
+    (run / "stage2" / "metrics.jsonl").write_text(json.dumps({"step": 1, "elapsed_s": 60.0, "device": "cuda"}) + "\n")
+    auto = (ship(run, tmp_path / "auto") / "README.md").read_text()
+    assert "two-stage recipe, on one CUDA GPU." in auto
+    (run / "tower_tune" / "final").mkdir(parents=True)
+    (run / "tower_tune" / "metrics.jsonl").write_text(json.dumps({"step": 1, "elapsed_s": 60.0, "device": "cpu"}) + "\n")
+    assert stage_devices(run) == {"cpu", "cuda"}
+    assert training_hardware("", {"cpu", "cuda"}) == "one CUDA GPU and a 2-core CPU, shared"

@@ -172,7 +172,8 @@ class Trainer:
             seconds = time.perf_counter() - t0
             record = {"step": self.position.step, "epoch": self.position.epoch, "loss": loss_sum / self.dist.world_size,
                       "lr": out["lr"], "grad_norm": out["grad_norm"], "tokens": int(tokens),
-                      "tokens_per_s": tokens / seconds, "elapsed_s": time.perf_counter() - started}
+                      "tokens_per_s": tokens / seconds, "elapsed_s": time.perf_counter() - started,
+                      "device": self.device.type}
             if main and (self.position.step % cfg.run.log_every == 0 or self.position.step == self.total_steps):
                 metrics.log(record)
             bar.update(1)
