@@ -5,8 +5,9 @@
 Takes the features the projector receives (the tower's selected layer, one vector per image token),
 labels the patches under each visible object with `patch_phrases.patch_targets`, fits linear
 classifiers for colour and shape on the training seeds, and reports their accuracy on the held-out
-seeds (chance for shape: 0.25): once per patch, and once per object on the mean of its patches. Unlike `training.probe_patches`, which needs a
-`clip_dense` run's text tower, this works on any shipped checkpoint. The projector is linear, so when
+seeds (chance for shape: 0.25): once per patch, and once per object on the mean of its patches.
+Unlike `training.probe_patches`, which needs a `clip_dense` run's text tower, this works on any
+shipped checkpoint. The projector is linear, so when
 the probe names shapes well and the model's answers do not, the LLM, not the tower, is what limits
 them. ``--out`` writes the result as JSON.
 """
@@ -21,7 +22,6 @@ import torch
 from tqdm import tqdm
 
 from llava_ros.commandline import standalone_main
-
 from llava_ros.model import ImageProcessor
 from llava_ros.model.checkpoint import load_model
 from sim.catalogue import COLOURS, SHAPES
@@ -43,15 +43,16 @@ def object_patches(model, seeds: range, size: int, progress: bool) -> tuple[torc
     if grid * grid != model.vision.num_image_tokens:
         raise ValueError(f"the probe needs a square patch grid; the tower gives {model.vision.num_image_tokens} tokens")
     features, colours, shapes, objects = [], [], [], []
+    next_object = 0
     for seed in tqdm(seeds, desc="features", disable=not progress):
         rgb, caption = render(seed, size)
         targets = patch_targets(caption, grid)
         hidden = model.vision(processor(rgb))[0]
         keep = targets > 0
         features.append(hidden[keep].float())
-        first_object = max(objects, default=-1) + 1
         # a scene shows each phrase at most once (the sim samples distinct colour-shape pairs)
-        ids = {index: first_object + k for k, index in enumerate(sorted(set(targets[keep].tolist())))}
+        ids = {index: next_object + k for k, index in enumerate(sorted(set(targets[keep].tolist())))}
+        next_object += len(ids)
         for index in targets[keep].tolist():
             colour, shape = PHRASES[index].split()
             colours.append(COLOURS_INDEX[colour])
@@ -91,8 +92,8 @@ def probe(model_dir: Path, train_seeds: range, test_seeds: range, size: int = 33
     mean, std = x_train.mean(0), x_train.std(0) + 1e-6
     x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
     result = {"model": str(model_dir), "train_seeds": f"{train_seeds.start}:{train_seeds.stop}",
-              "seeds": f"{test_seeds.start}:{test_seeds.stop}", "layer": model.vision.config.select_layer, "train_patches": len(x_train),
-              "object_patches": len(x_test), "objects": int(objects_test.max()) + 1}
+              "seeds": f"{test_seeds.start}:{test_seeds.stop}", "layer": model.vision.config.select_layer,
+              "train_patches": len(x_train), "object_patches": len(x_test), "objects": int(objects_test.max()) + 1}
     for name, y_train, y_test, classes in (("colour", colour_train, colour_test, len(COLOURS)),
                                            ("shape", shape_train, shape_test, len(SHAPES))):
         for unit, (a, b), (c, d) in (
