@@ -14,6 +14,7 @@ _COLOUR_RE = re.compile(r"\b(" + "|".join(COLOUR_WORDS) + r")\b", re.IGNORECASE)
 _SHAPE_RE = re.compile(r"\b(" + "|".join(SHAPE_WORDS) + r")\b", re.IGNORECASE)
 _NUMBER_RE = re.compile(r"\b(\d+|" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 _ANY_RE = re.compile(r"\bany\b", re.IGNORECASE)
+_VERDICT_COUNT_RE = re.compile(r"\bso there (?:is|are) (\d+|" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 
 
 def first_colour(answer: str) -> str | None:
@@ -27,7 +28,13 @@ def first_shape(answer: str) -> str | None:
 
 
 def first_count(answer: str) -> int | None:
-    """The first number in the answer ("There are two ..." → 2; "no ..." / "not ... any" → 0)."""
+    """The count an answer gives: its "so there are N" verdict if it reasons first (the scan-first
+    answers of the rule teacher), else the first number ("There are two ..." → 2; "no ..." / "not ...
+    any" → 0)."""
+    verdict = _VERDICT_COUNT_RE.search(answer)
+    if verdict:
+        token = verdict.group(1).lower()
+        return int(token) if token.isdigit() else NUMBER_WORDS[token]
     text = answer.split("[")[0] if "[" in answer else answer
     match = _NUMBER_RE.search(text)
     if match:

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from llava_ros.cli import main
+from llava_ros.eval import answers
 from llava_ros.eval.benchmarks import get_benchmark
 from tests.tiny import save_tiny_checkpoint
 
@@ -53,6 +54,16 @@ def test_corrupted_answers_score_zero(items):
     metrics = get_benchmark("sim").score(rows)["metrics"]
     for name in ("attribute_accuracy", "counting_accuracy", "relation_accuracy", "box_acc_at_0.5", "pope_accuracy"):
         assert metrics[name] == pytest.approx(0.0), name
+
+
+def test_counts_are_read_from_the_verdict_of_a_scan_first_answer():
+    scan = "Going from left to right, I see the red cube [0.10, 0.20, 0.30, 0.40] and the blue cone [0.50, 0.20, 0.60, 0.40]."
+    assert answers.first_count(f"{scan} So there are two objects.") == 2
+    assert answers.first_count(f"{scan} Only the red cube [0.10, 0.20, 0.30, 0.40] is red, so there is one.") == 1
+    assert answers.first_count(f"{scan} None of them is a sphere, so there are no spheres.") == 0
+    assert answers.first_count(f"{scan} The cubes are these.") is None  # no verdict, no number outside boxes
+    assert answers.first_count("There are 3 cubes: the red cube [0.10, 0.20, 0.30, 0.40], ...") == 3  # direct answers
+    assert answers.yes_no(f"{scan} None of them is a red cylinder, so no, there is no red cylinder.") is False
 
 
 def test_training_seeds_are_refused():

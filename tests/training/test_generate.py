@@ -53,6 +53,8 @@ def test_refuses_heldout_seeds_before_rendering(tmp_path):
     assert main(["--seeds", "1000000005", "--out", str(tmp_path / "cli")]) == 2
     with pytest.raises(ValueError, match="unknown response kind 'captions'"):
         generate([3], tmp_path / "out", kinds=["captions"])
+    assert main(["--seeds", "3", "--out", str(tmp_path / "cli"), "--teacher", "openai", "--answers", "scan"]) == 2
+    assert not (tmp_path / "cli").exists()
 
 
 def test_reuse_renders_and_variants(tmp_path):

@@ -38,8 +38,17 @@ def _count(truth, colour=None, shape=None):
                if (colour is None or o["colour"] == colour) and (shape is None or o["shape"] == shape))
 
 
-def check_fact(truth, fact, answer):
-    """Assert that the teacher's claim ``fact`` holds in ``truth`` and that ``answer`` states it."""
+def _check_scan(truth, answer):
+    """Counting and yes/no answers first list every visible object, left to right, with its box."""
+    vis = _visible(truth)
+    first = answer.split(". ")[0] if vis else answer
+    listed = [phrase.removeprefix("the ") for phrase, _ in parse_boxes(first)]
+    assert listed == sorted(vis, key=lambda k: _u(vis[k])), answer
+
+
+def check_fact(truth, fact, answer, scan=False):
+    """Assert that the teacher's claim ``fact`` holds in ``truth`` and that ``answer`` states it
+    (``scan``: as a scan-first answer of ``answers="scan"``)."""
     vis, everything = _visible(truth), {o["label"]: o for o in truth["objects"]}
     kind = fact["type"]
     if kind == "colour":
@@ -51,11 +60,21 @@ def check_fact(truth, fact, answer):
     elif kind == "count":
         n = _count(truth, fact["colour"], fact["shape"])
         assert fact["n"] == n
-        assert (count_word(n) if n else "no") in answer.lower() or (n == 0 and "zero" in answer)
-        assert len(parse_boxes(answer)) == n
+        if scan:
+            assert re.search(rf"\bso there (is|are) {count_word(n) if n else 'no'}\b", answer, re.IGNORECASE), answer
+            _check_scan(truth, answer)
+            assert len(parse_boxes(answer)) == len(vis) + (n if fact["colour"] or fact["shape"] else 0)
+        else:
+            assert (count_word(n) if n else "no") in answer.lower() or (n == 0 and "zero" in answer)
+            assert len(parse_boxes(answer)) == n
     elif kind == "exists":
         assert fact["answer"] == (fact["label"] in vis)
-        assert answer.startswith("Yes" if fact["answer"] else "No")
+        if scan:
+            assert f"so {'yes' if fact['answer'] else 'no'}, there is " in answer
+            _check_scan(truth, answer)
+            assert len(parse_boxes(answer)) == len(vis) + fact["answer"]
+        else:
+            assert answer.startswith("Yes" if fact["answer"] else "No")
         if not fact["answer"]:
             assert fact["label"] not in everything  # absent objects are absent from the scene
     elif kind == "where":
@@ -95,8 +114,8 @@ def check_fact(truth, fact, answer):
         raise AssertionError(f"unchecked fact type {kind!r}")
 
 
-def _all_responses(truths):
-    teacher = teachers.get("rules")
+def _all_responses(truths, answers="direct"):
+    teacher = teachers.get("rules", answers=answers)
     for truth in truths:
         for kind in KINDS:
             for seed in RNG_SEEDS:
@@ -117,16 +136,39 @@ def _check_boxes(truth, answer):
     assert len(parse_boxes(answer)) == answer.count("[")
 
 
-def test_every_answer_is_true(truths, edge_truths):
+@pytest.mark.parametrize("answers", ["direct", "scan"])
+def test_every_answer_is_true(truths, edge_truths, answers):
     checked = set()
-    for truth, kind, turns in _all_responses(truths + edge_truths):
+    for truth, kind, turns in _all_responses(truths + edge_truths, answers):
         assert turns and all(t.question.strip() and t.answer.strip() for t in turns)
         for turn in turns:
             _check_boxes(truth, turn.answer)
-            check_fact(truth, turn.fact, turn.answer)
+            check_fact(truth, turn.fact, turn.answer, scan=answers == "scan")
             checked.add(turn.fact["type"])
     assert checked == {"colour", "shape", "size", "count", "exists", "where", "left_of", "in_front_of",
                        "closest_to_robot", "taller", "compare_count", "flat_top", "brief", "detail"}
+
+
+def test_scan_answers_change_only_counting_and_yes_no(truths):
+    """Same rng: identical output for every kind but conversation; in a conversation, identical turns up
+    to the first counting or yes/no one, which asks the same question and differs only in its answer
+    (after it the phrasing rng has moved on)."""
+    direct, scan = teachers.get("rules"), teachers.get("rules", answers="scan")
+    differed = 0
+    for truth in truths:
+        for seed in RNG_SEEDS:
+            for kind in KINDS:
+                a, b = direct.respond(truth, kind, random.Random(seed)), scan.respond(truth, kind, random.Random(seed))
+                for x, y in zip(a, b):
+                    assert (x.question, x.fact) == (y.question, y.fact)
+                    if x.fact["type"] in ("count", "exists"):
+                        assert x.answer != y.answer
+                        differed += 1
+                        break
+                    assert x.answer == y.answer
+    assert differed > 50
+    with pytest.raises(ValueError, match="answers must be one of"):
+        teachers.get("rules", answers="verbose")
 
 
 def test_left_right_answers_say_yes_exactly_when_true(truths):

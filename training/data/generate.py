@@ -160,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", help="openai teacher: model name")
     parser.add_argument("--api-key-env", help="openai teacher: environment variable holding the key "
                                               "('' for none)")
+    parser.add_argument("--answers", choices=("direct", "scan"),
+                        help="rules teacher: counting and yes/no answers give the verdict first (direct, "
+                             "the default) or list the table left to right first (scan)")
     parser.add_argument("--variants", type=int, default=1,
                         help="records per kind and scene (different questions and phrasings of the same image)")
     parser.add_argument("--reuse-renders", action="store_true",
@@ -173,8 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options = {k: v for k, v in {"base_url": args.base_url, "model": args.model,
-                                 "api_key_env": args.api_key_env}.items() if v is not None}
+                                 "api_key_env": args.api_key_env, "answers": args.answers}.items() if v is not None}
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    if args.answers and args.teacher != "rules":
+        print(f"error: --answers applies to the rules teacher, not {args.teacher!r}", file=sys.stderr)
+        return 2
     try:
         paths = generate(args.seeds, args.out, kinds=kinds, teacher=args.teacher, width=args.width,
                          height=args.height, teacher_options=options, progress=not args.quiet,

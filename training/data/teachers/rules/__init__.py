@@ -15,13 +15,24 @@ from training.data.teachers.rules.conversation import conversation
 from training.data.teachers.rules.description import brief, detail
 from training.data.teachers.rules.reasoning import reasoning
 
+ANSWER_STYLES = ("direct", "scan")
 RESPONDERS = {"brief": brief, "conversation": conversation, "detail": detail, "reasoning": reasoning}
 
 
 @register("rules")
 @dataclass(frozen=True)
 class RulesTeacher:
-    """Template answers from ground truth; takes no options."""
+    """Template answers from ground truth. ``answers``: ``direct`` (the verdict first: "There are two
+    cubes: ...", "No, there is no ...") or ``scan`` (counting and yes/no answers list every visible
+    object left to right, then conclude: "... so there are two.", "... so no, there is no ...")."""
+
+    answers: str = "direct"
+
+    def __post_init__(self):
+        if self.answers not in ANSWER_STYLES:
+            raise ValueError(f"rules teacher: answers must be one of {ANSWER_STYLES}, got {self.answers!r}")
 
     def respond(self, truth: dict, kind: str, rng: random.Random) -> list[Turn]:
-        return RESPONDERS[check_kind(kind)](SceneFacts(truth), rng)
+        if check_kind(kind) == "conversation":
+            return conversation(SceneFacts(truth), rng, scan_first=self.answers == "scan")
+        return RESPONDERS[kind](SceneFacts(truth), rng)

@@ -52,7 +52,7 @@ def shape_of(facts: SceneFacts, rng: random.Random) -> Turn | None:
                 {"type": "shape", "label": obj.label, "shape": obj.shape})
 
 
-def how_many(facts: SceneFacts, rng: random.Random) -> Turn | None:
+def how_many(facts: SceneFacts, rng: random.Random, scan_first: bool = False) -> Turn | None:
     attrs = rng.choice([{"colour": rng.choice(list(COLOURS))}, {"shape": rng.choice(SHAPES)}, {}])
     found = facts.matching(**attrs)
     n = len(found)
@@ -60,6 +60,9 @@ def how_many(facts: SceneFacts, rng: random.Random) -> Turn | None:
     noun = f"{colour} objects" if colour else (f"{shape}s" if shape else "objects")
     question = rng.choice(["How many {n} are there in the image?", "How many {n} can you see?",
                            "Count the {n} on the table.", "What is the number of {n} in the picture?"])
+    fact = {"type": "count", "colour": colour, "shape": shape, "n": n}
+    if scan_first:
+        return Turn(question.format(n=noun), _count_after_scan(facts, rng, colour, shape, noun), fact)
     listed = join_phrases([o.ref() for o in found])
     if n == 0:
         answer = rng.choice(["There are no {n} in the image.", "I cannot see any {n}; the count is zero."])
@@ -67,8 +70,35 @@ def how_many(facts: SceneFacts, rng: random.Random) -> Turn | None:
         answer = rng.choice(["There is one: {l}.", "Just one, {l}."])
     else:
         answer = rng.choice(["There are {k} {n}: {l}.", "I can count {k} {n}: {l}."])
-    fact = {"type": "count", "colour": colour, "shape": shape, "n": n}
     return Turn(question.format(n=noun), answer.format(n=noun, k=count_word(n), l=listed), fact)
+
+
+def scan(facts: SceneFacts, rng: random.Random) -> str:
+    """The visible objects from left to right, each with its box: how scan-first answers begin."""
+    if not facts.visible:
+        return "I see no objects on the table."
+    listed = join_phrases([o.ref() for o in facts.left_to_right()])
+    return rng.choice(["Going from left to right, I see {l}.", "From left to right, the table holds {l}.",
+                       "Scanning the table from left to right: {l}."]).format(l=listed)
+
+
+def _count_after_scan(facts: SceneFacts, rng: random.Random, colour: str | None, shape: str | None,
+                      noun: str) -> str:
+    """The scan, then the matching objects in its order and the verdict ("so there are two")."""
+    found = [o for o in facts.left_to_right() if (colour is None or o.colour == colour)
+             and (shape is None or o.shape == shape)]
+    n = len(found)
+    if colour or shape:
+        kind, kinds = (colour, colour) if colour else (_a(shape), f"{shape}s")
+        if n == 0:
+            verdict = f"None of them is {kind}, so there are no {noun}."
+        elif n == 1:
+            verdict = f"Only {found[0].ref()} is {kind}, so there is one."
+        else:
+            verdict = f"{_cap(join_phrases([o.ref() for o in found]))} are {kinds}, so there are {count_word(n)}."
+    else:
+        verdict = f"So there are {count_word(n)} {noun}." if n != 1 else "So there is one object."
+    return f"{scan(facts, rng)} {verdict}"
 
 
 def where_is(facts: SceneFacts, rng: random.Random) -> Turn | None:
@@ -89,7 +119,7 @@ def where_is(facts: SceneFacts, rng: random.Random) -> Turn | None:
                 {"type": "where", "label": obj.label, "side": side, "rank": ordered.index(obj)})
 
 
-def is_there(facts: SceneFacts, rng: random.Random) -> Turn | None:
+def is_there(facts: SceneFacts, rng: random.Random, scan_first: bool = False) -> Turn | None:
     present = [o.label for o in facts.visible]
     absent = facts.absent_labels()
     pool = rng.choice([present or absent, absent or present])
@@ -98,7 +128,11 @@ def is_there(facts: SceneFacts, rng: random.Random) -> Turn | None:
     label = rng.choice(pool)
     question = rng.choice(["Is there {a} in the image?", "Do you see {a}?",
                            "Is there {a} on the table?", "Can you spot {a} anywhere?"])
-    if label in present:
+    if scan_first:
+        verdict = (f"{_cap(facts.find(label).ref())} is one of them, so yes, there is {_a(label)}." if label in present
+                   else f"None of them is {_a(label)}, so no, there is no {label}.")
+        text = f"{scan(facts, rng)} {verdict}"
+    elif label in present:
         answer = rng.choice(["Yes, there is {r}.", "Yes. {R} stands on the table."])
         obj = facts.find(label)
         text = answer.format(r=obj.ref(), R=_cap(obj.ref()))
@@ -123,16 +157,18 @@ def size_of(facts: SceneFacts, rng: random.Random) -> Turn | None:
 
 
 QUESTIONS = (colour_of, shape_of, how_many, where_is, is_there, size_of)
+SCANNABLE = (how_many, is_there)  # the question types with a scan-first answer
 
 
-def conversation(facts: SceneFacts, rng: random.Random) -> list[Turn]:
-    """3–5 turns of different question types, in random order; no question is asked twice."""
+def conversation(facts: SceneFacts, rng: random.Random, scan_first: bool = False) -> list[Turn]:
+    """3–5 turns of different question types, in random order; no question is asked twice.
+    ``scan_first``: counting and yes/no answers list the table left to right before they conclude."""
     kinds = list(QUESTIONS) + [rng.choice([how_many, is_there, where_is])]
     rng.shuffle(kinds)
     turns: list[Turn] = []
     target = rng.randint(3, MAX_TURNS)
     for ask in kinds:
-        turn = ask(facts, rng)
+        turn = ask(facts, rng, scan_first=scan_first) if ask in SCANNABLE else ask(facts, rng)
         if turn is not None and all(t.question != turn.question for t in turns):
             turns.append(turn)
         if len(turns) == target:
