@@ -39,6 +39,7 @@ from training.data.llava_format import make_record, write_llava_json
 from training.data.regions import region_turns
 from training.data.scene_facts import SceneFacts
 from training.data.teachers import KINDS, STAGE_OF_KIND, check_kind
+from training.data.teachers.rules import ANSWER_STYLES
 
 REGION_KIND = "region"  # built from the annotations, never by a teacher (see training.data.regions)
 DATA_KINDS = (*KINDS, REGION_KIND)
@@ -160,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", help="openai teacher: model name")
     parser.add_argument("--api-key-env", help="openai teacher: environment variable holding the key "
                                               "('' for none)")
-    parser.add_argument("--answers", choices=("direct", "scan"),
+    parser.add_argument("--answers", choices=ANSWER_STYLES,
                         help="rules teacher: counting and yes/no answers give the verdict first (direct, "
                              "the default) or list the table left to right first (scan)")
     parser.add_argument("--variants", type=int, default=1,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 
 from sim.catalogue import COLOURS, SHAPES
-from training.data.scene_facts import SceneFacts, count_word, join_phrases
+from training.data.scene_facts import SceneFacts, SceneObject, count_word, join_phrases
 from training.data.teachers.base import Turn
 
 MAX_TURNS = 5
@@ -62,7 +62,7 @@ def how_many(facts: SceneFacts, rng: random.Random, scan_first: bool = False) ->
                            "Count the {n} on the table.", "What is the number of {n} in the picture?"])
     fact = {"type": "count", "colour": colour, "shape": shape, "n": n}
     if scan_first:
-        return Turn(question.format(n=noun), _count_after_scan(facts, rng, colour, shape, noun), fact)
+        return Turn(question.format(n=noun), _count_after_scan(facts, rng, found, colour, shape, noun), fact)
     listed = join_phrases([o.ref() for o in found])
     if n == 0:
         answer = rng.choice(["There are no {n} in the image.", "I cannot see any {n}; the count is zero."])
@@ -82,11 +82,10 @@ def scan(facts: SceneFacts, rng: random.Random) -> str:
                        "Scanning the table from left to right: {l}."]).format(l=listed)
 
 
-def _count_after_scan(facts: SceneFacts, rng: random.Random, colour: str | None, shape: str | None,
-                      noun: str) -> str:
-    """The scan, then the matching objects in its order and the verdict ("so there are two")."""
-    found = [o for o in facts.left_to_right() if (colour is None or o.colour == colour)
-             and (shape is None or o.shape == shape)]
+def _count_after_scan(facts: SceneFacts, rng: random.Random, found: list[SceneObject], colour: str | None,
+                      shape: str | None, noun: str) -> str:
+    """The scan, then the ``found`` objects in its order and the verdict ("so there are two")."""
+    found = sorted(found, key=lambda o: o.u)  # the order of facts.left_to_right()
     n = len(found)
     if colour or shape:
         kind, kinds = (colour, colour) if colour else (_a(shape), f"{shape}s")
