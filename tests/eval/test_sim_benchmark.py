@@ -1,13 +1,16 @@
 """The sim benchmark: real held-out renders; reference answers score 1.0, corrupted answers 0."""
 import json
+import random
 import re
 
 import pytest
 
 from llava_ros.cli import main
 from llava_ros.eval import answers
-from llava_ros.eval.benchmarks import get_benchmark
+from llava_ros.eval.benchmarks import get_benchmark, sim
+from llava_ros.eval.benchmarks.heldout import render_truth
 from tests.tiny import save_tiny_checkpoint
+from training.data.scene_facts import SceneFacts
 
 SEEDS = range(1_000_000_000, 1_000_000_004)
 
@@ -54,6 +57,36 @@ def test_corrupted_answers_score_zero(items):
     metrics = get_benchmark("sim").score(rows)["metrics"]
     for name in ("attribute_accuracy", "counting_accuracy", "relation_accuracy", "box_acc_at_0.5", "pope_accuracy"):
         assert metrics[name] == pytest.approx(0.0), name
+
+
+def _grounded_answers(seed: int) -> dict[str, tuple[str, str]]:
+    """Item id -> (question, answer) of the rules teacher's grounded style, drawn as the benchmark draws."""
+    facts = SceneFacts(render_truth(seed)[1])
+    styled = set(sim.conversation.STYLED) | set(sim.reasoning.STYLED)
+    out = {}
+    for family, make, draws in sim.FAMILIES:
+        for k in range(draws):
+            rng = random.Random(f"{seed}/{family}/{k}")
+            turn = make(facts, rng, style="grounded") if make in styled else make(facts, rng)
+            if turn is not None:
+                out[f"{seed}_{family}_{k}"] = (turn.question, turn.answer)
+    return out
+
+
+def test_grounded_style_answers_are_read_like_direct_ones(items):
+    """The scorer reads the verdict of answers that ground before they conclude ("Cubes: the red cube
+    [..], so there is one."; "The closest match to a red cone is ..., so no, ..."): the teacher's
+    grounded answers to the same questions score 1.0, and 0 once their verdicts are flipped."""
+    grounded = {k: v for seed in SEEDS for k, v in _grounded_answers(seed).items()}
+    assert all(grounded[i["id"]][0] == i["prompt"] for i in items)
+    rows = [{**i, "answer": grounded[i["id"]][1]} for i in items]
+    assert sum(r["answer"] != r["reference"] for r in rows) >= len(rows) // 4
+    metrics = get_benchmark("sim").score(rows)["metrics"]
+    for name in ("attribute_accuracy", "counting_accuracy", "relation_accuracy", "box_acc_at_0.5", "pope_f1"):
+        assert metrics[name] == pytest.approx(1.0), name
+    flipped = get_benchmark("sim").score([{**r, "answer": _flip(r["answer"], r["family"])} for r in rows])["metrics"]
+    for name in ("counting_accuracy", "relation_accuracy", "pope_accuracy"):
+        assert flipped[name] == pytest.approx(0.0), name
 
 
 def test_counts_are_read_from_the_verdict_of_a_scan_first_answer():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.captions import count_word
-from sim.catalogue import ObjectSpec
+from sim.catalogue import COLOURS, SHAPES, ObjectSpec
 from training.data import teachers
 from llava_ros.boxes import format_box, parse_boxes
 from training.data.teachers import KINDS
@@ -46,9 +46,33 @@ def _check_scan(truth, answer):
     assert listed == sorted(vis, key=lambda k: _u(vis[k])), answer
 
 
-def check_fact(truth, fact, answer, scan=False):
-    """Assert that the teacher's claim ``fact`` holds in ``truth`` and that ``answer`` states it
-    (``scan``: as a scan-first answer of ``answers="scan"``)."""
+def _named(answer):
+    """The labels of the boxed objects an answer names, in its order."""
+    return [phrase.split()[-2] + " " + phrase.split()[-1] for phrase, _ in parse_boxes(answer)]
+
+
+def _closest_match(truth, label):
+    """The object a grounded yes/no answer names: the asked one, else the leftmost of its colour, of
+    its shape, or on the table."""
+    vis = _visible(truth)
+    colour, shape = label.split()
+    for keep in (lambda o: o["label"] == label, lambda o: o["colour"] == colour, lambda o: o["shape"] == shape,
+                 lambda o: True):
+        group = [o for o in vis.values() if keep(o)]
+        if group:
+            return min(group, key=_u)["label"]
+    return None
+
+
+def _question_pair(question):
+    """The two object labels a relation question names, in its order."""
+    a, b = re.findall(rf"\b((?:{'|'.join(COLOURS)}) (?:{'|'.join(SHAPES)}))\b", question)
+    return a, b
+
+
+def check_fact(truth, fact, answer, style="direct", question=""):
+    """Assert that the teacher's claim ``fact`` holds in ``truth`` and that ``answer`` states it in
+    the rules teacher's answer ``style`` (``question``: the question it answers)."""
     vis, everything = _visible(truth), {o["label"]: o for o in truth["objects"]}
     kind = fact["type"]
     if kind == "colour":
@@ -60,21 +84,30 @@ def check_fact(truth, fact, answer, scan=False):
     elif kind == "count":
         n = _count(truth, fact["colour"], fact["shape"])
         assert fact["n"] == n
-        if scan:
-            assert re.search(rf"\bso there (is|are) {count_word(n) if n else 'no'}\b", answer, re.IGNORECASE), answer
-            _check_scan(truth, answer)
-            assert len(parse_boxes(answer)) == len(vis) + (n if fact["colour"] or fact["shape"] else 0)
-        else:
+        if style == "direct":
             assert (count_word(n) if n else "no") in answer.lower() or (n == 0 and "zero" in answer)
             assert len(parse_boxes(answer)) == n
+        else:
+            assert re.search(rf"\bso there (is|are) {count_word(n) if n else 'no'}\b", answer, re.IGNORECASE), answer
+        if style == "scan":
+            _check_scan(truth, answer)
+            assert len(parse_boxes(answer)) == len(vis) + (n if fact["colour"] or fact["shape"] else 0)
+        if style == "grounded":  # exactly the counted objects, left to right
+            counted = [k for k, o in vis.items() if fact["colour"] in (None, o["colour"])
+                       and fact["shape"] in (None, o["shape"])]
+            assert _named(answer) == sorted(counted, key=lambda k: _u(vis[k])), answer
     elif kind == "exists":
         assert fact["answer"] == (fact["label"] in vis)
-        if scan:
+        if style == "direct":
+            assert answer.startswith("Yes" if fact["answer"] else "No")
+        else:
             assert f"so {'yes' if fact['answer'] else 'no'}, there is " in answer
+        if style == "scan":
             _check_scan(truth, answer)
             assert len(parse_boxes(answer)) == len(vis) + fact["answer"]
-        else:
-            assert answer.startswith("Yes" if fact["answer"] else "No")
+        if style == "grounded":  # one object, the closest match, before the verdict
+            match = _closest_match(truth, fact["label"])
+            assert _named(answer) == ([match] if match else []), answer
         if not fact["answer"]:
             assert fact["label"] not in everything  # absent objects are absent from the scene
     elif kind == "where":
@@ -85,9 +118,12 @@ def check_fact(truth, fact, answer, scan=False):
         assert _u(vis[fact["a"]]) < _u(vis[fact["b"]])
         a, b = fact["a"], fact["b"]
         assert f"the {a} is to the left of the {b}" in answer or f"the {b} is to the right of the {a}" in answer
+        assert _named(answer) == (list(_question_pair(question)) if style == "grounded" else [a, b]), answer
     elif kind == "in_front_of":
         assert _depth(truth, vis[fact["a"]]) < _depth(truth, vis[fact["b"]])
         assert f"the {fact['a']} is in front of the {fact['b']}" in answer
+        pair = [fact["a"], fact["b"]]
+        assert _named(answer) == (list(_question_pair(question)) if style == "grounded" else pair), answer
     elif kind == "closest_to_robot":
         dist = {k: float(np.hypot(*o["position_world"][:2])) for k, o in vis.items()}
         assert fact["label"] == min(dist, key=dist.get)
@@ -136,37 +172,40 @@ def _check_boxes(truth, answer):
     assert len(parse_boxes(answer)) == answer.count("[")
 
 
-@pytest.mark.parametrize("answers", ["direct", "scan"])
+@pytest.mark.parametrize("answers", ["direct", "scan", "grounded"])
 def test_every_answer_is_true(truths, edge_truths, answers):
     checked = set()
     for truth, kind, turns in _all_responses(truths + edge_truths, answers):
         assert turns and all(t.question.strip() and t.answer.strip() for t in turns)
         for turn in turns:
             _check_boxes(truth, turn.answer)
-            check_fact(truth, turn.fact, turn.answer, scan=answers == "scan")
+            check_fact(truth, turn.fact, turn.answer, style=answers, question=turn.question)
             checked.add(turn.fact["type"])
     assert checked == {"colour", "shape", "size", "count", "exists", "where", "left_of", "in_front_of",
                        "closest_to_robot", "taller", "compare_count", "flat_top", "brief", "detail"}
 
 
-def test_scan_answers_change_only_counting_and_yes_no(truths):
-    """Same rng: identical output for every kind but conversation; in a conversation, identical turns up
-    to the first counting or yes/no one, which asks the same question and differs only in its answer
-    (after it the phrasing rng has moved on)."""
-    direct, scan = teachers.get("rules"), teachers.get("rules", answers="scan")
-    differed = 0
+STYLED = {"scan": {"count", "exists"}, "grounded": {"count", "exists", "left_of", "in_front_of"}}
+
+
+@pytest.mark.parametrize("style", sorted(STYLED))
+def test_answer_styles_change_only_their_question_types(truths, style):
+    """Same rng: identical output for every kind but conversation and reasoning; in those, identical
+    turns up to the first of the style's question types, which asks the same question and may differ
+    in its answer (after it, the phrasing rng has moved on)."""
+    direct, styled = teachers.get("rules"), teachers.get("rules", answers=style)
+    differed = set()
     for truth in truths:
         for seed in RNG_SEEDS:
             for kind in KINDS:
-                a, b = direct.respond(truth, kind, random.Random(seed)), scan.respond(truth, kind, random.Random(seed))
+                a, b = direct.respond(truth, kind, random.Random(seed)), styled.respond(truth, kind, random.Random(seed))
                 for x, y in zip(a, b):
                     assert (x.question, x.fact) == (y.question, y.fact)
-                    if x.fact["type"] in ("count", "exists"):
-                        assert x.answer != y.answer
-                        differed += 1
+                    if x.fact["type"] in STYLED[style]:
+                        differed.update([x.fact["type"]] if x.answer != y.answer else [])
                         break
                     assert x.answer == y.answer
-    assert differed > 50
+    assert differed == STYLED[style]
     with pytest.raises(ValueError, match="answers must be one of"):
         teachers.get("rules", answers="verbose")
 
@@ -178,7 +217,7 @@ def test_left_right_answers_say_yes_exactly_when_true(truths):
         for seed in range(60):
             [turn] = teacher.respond(truth, "reasoning", random.Random(seed))
             if turn.fact["type"] == "left_of":
-                a, b = re.match(r".*?the (\w+ \w+) .*the (\w+ \w+)\?", turn.question).groups()
+                a, b = _question_pair(turn.question)
                 holds = (a, b) == (turn.fact["a"], turn.fact["b"])
                 assert ("So yes" in turn.answer) == holds and ("So no" in turn.answer) == (not holds)
                 seen.add(holds)

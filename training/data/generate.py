@@ -163,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
                                               "('' for none)")
     parser.add_argument("--answers", choices=ANSWER_STYLES,
                         help="rules teacher: counting and yes/no answers give the verdict first (direct, "
-                             "the default) or list the table left to right first (scan)")
+                             "the default), list the table left to right first (scan), or name only the "
+                             "objects the verdict rests on first, with relations in the question's order "
+                             "(grounded)")
     parser.add_argument("--variants", type=int, default=1,
                         help="records per kind and scene (different questions and phrasings of the same image)")
     parser.add_argument("--reuse-renders", action="store_true",

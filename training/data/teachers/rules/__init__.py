@@ -15,7 +15,7 @@ from training.data.teachers.rules.conversation import conversation
 from training.data.teachers.rules.description import brief, detail
 from training.data.teachers.rules.reasoning import reasoning
 
-ANSWER_STYLES = ("direct", "scan")
+ANSWER_STYLES = ("direct", "scan", "grounded")
 RESPONDERS = {"brief": brief, "conversation": conversation, "detail": detail, "reasoning": reasoning}
 
 
@@ -23,8 +23,11 @@ RESPONDERS = {"brief": brief, "conversation": conversation, "detail": detail, "r
 @dataclass(frozen=True)
 class RulesTeacher:
     """Template answers from ground truth. ``answers``: ``direct`` (the verdict first: "There are two
-    cubes: ...", "No, there is no ...") or ``scan`` (counting and yes/no answers list every visible
-    object left to right, then conclude: "... so there are two.", "... so no, there is no ...")."""
+    cubes: ...", "No, there is no ..."), ``scan`` (counting and yes/no answers list every visible
+    object left to right, then conclude: "... so there are two.", "... so no, there is no ...") or
+    ``grounded`` (counting, yes/no and relation answers name only the objects their verdict rests on,
+    then conclude: "Cubes: the red cube [..], so there is one.", "The closest match to a red cone is
+    the red cube [..], so no, ..."; relations name the two objects in the question's order)."""
 
     answers: str = "direct"
 
@@ -33,6 +36,6 @@ class RulesTeacher:
             raise ValueError(f"rules teacher: answers must be one of {ANSWER_STYLES}, got {self.answers!r}")
 
     def respond(self, truth: dict, kind: str, rng: random.Random) -> list[Turn]:
-        if check_kind(kind) == "conversation":
-            return conversation(SceneFacts(truth), rng, scan_first=self.answers == "scan")
+        if check_kind(kind) in ("conversation", "reasoning"):
+            return RESPONDERS[kind](SceneFacts(truth), rng, style=self.answers)
         return RESPONDERS[kind](SceneFacts(truth), rng)

@@ -2,7 +2,9 @@
 
 Each question type is a function ``(facts, rng) -> Turn | None`` (None: does not apply to this
 scene); several templates per type, chosen by ``rng``. Every visible object an answer names
-carries its box.
+carries its box. Counting and yes/no questions also take the answer ``style`` of
+:mod:`training.data.teachers.rules`: ``direct`` (the verdict first), ``scan`` (every visible object
+left to right, then the verdict) or ``grounded`` (only the objects the verdict rests on, then it).
 """
 from __future__ import annotations
 
@@ -52,7 +54,7 @@ def shape_of(facts: SceneFacts, rng: random.Random) -> Turn | None:
                 {"type": "shape", "label": obj.label, "shape": obj.shape})
 
 
-def how_many(facts: SceneFacts, rng: random.Random, scan_first: bool = False) -> Turn | None:
+def how_many(facts: SceneFacts, rng: random.Random, style: str = "direct") -> Turn | None:
     attrs = rng.choice([{"colour": rng.choice(list(COLOURS))}, {"shape": rng.choice(SHAPES)}, {}])
     found = facts.matching(**attrs)
     n = len(found)
@@ -61,8 +63,10 @@ def how_many(facts: SceneFacts, rng: random.Random, scan_first: bool = False) ->
     question = rng.choice(["How many {n} are there in the image?", "How many {n} can you see?",
                            "Count the {n} on the table.", "What is the number of {n} in the picture?"])
     fact = {"type": "count", "colour": colour, "shape": shape, "n": n}
-    if scan_first:
+    if style == "scan":
         return Turn(question.format(n=noun), _count_after_scan(facts, rng, found, colour, shape, noun), fact)
+    if style == "grounded":
+        return Turn(question.format(n=noun), _count_after_listing(found, noun), fact)
     listed = join_phrases([o.ref() for o in found])
     if n == 0:
         answer = rng.choice(["There are no {n} in the image.", "I cannot see any {n}; the count is zero."])
@@ -100,6 +104,37 @@ def _count_after_scan(facts: SceneFacts, rng: random.Random, found: list[SceneOb
     return f"{scan(facts, rng)} {verdict}"
 
 
+def _count_after_listing(found: list[SceneObject], noun: str) -> str:
+    """The counted objects alone, left to right, then the verdict: "Cubes: the red cube [..] and the
+    blue cube [..], so there are two." """
+    found = sorted(found, key=lambda o: o.u)
+    if not found:
+        return f"{_cap(noun)}: none, so there are no {noun}."
+    verb = "is" if len(found) == 1 else "are"
+    return f"{_cap(noun)}: {join_phrases([o.ref() for o in found])}, so there {verb} {count_word(len(found))}."
+
+
+def closest_match(facts: SceneFacts, label: str) -> SceneObject | None:
+    """The object a yes/no answer about ``label`` grounds: the object itself if visible, else the
+    leftmost visible one of its colour, else of its shape, else the leftmost visible object (None:
+    the table is empty)."""
+    colour, shape = label.split()
+    for group in (facts.matching(colour=colour, shape=shape), facts.matching(colour=colour),
+                  facts.matching(shape=shape), facts.visible):
+        if group:
+            return min(group, key=lambda o: o.u)
+    return None
+
+
+def _verdict_after_match(facts: SceneFacts, label: str) -> str:
+    """ "The closest match to a red cylinder is the red cube [..], so no, there is no red cylinder." """
+    match = closest_match(facts, label)
+    if match is None:
+        return f"I see no objects on the table, so no, there is no {label}."
+    verdict = f"so yes, there is {_a(label)}" if match.label == label else f"so no, there is no {label}"
+    return f"The closest match to {_a(label)} is {match.ref()}, {verdict}."
+
+
 def where_is(facts: SceneFacts, rng: random.Random) -> Turn | None:
     if not facts.visible:
         return None
@@ -118,7 +153,7 @@ def where_is(facts: SceneFacts, rng: random.Random) -> Turn | None:
                 {"type": "where", "label": obj.label, "side": side, "rank": ordered.index(obj)})
 
 
-def is_there(facts: SceneFacts, rng: random.Random, scan_first: bool = False) -> Turn | None:
+def is_there(facts: SceneFacts, rng: random.Random, style: str = "direct") -> Turn | None:
     present = [o.label for o in facts.visible]
     absent = facts.absent_labels()
     pool = rng.choice([present or absent, absent or present])
@@ -127,7 +162,9 @@ def is_there(facts: SceneFacts, rng: random.Random, scan_first: bool = False) ->
     label = rng.choice(pool)
     question = rng.choice(["Is there {a} in the image?", "Do you see {a}?",
                            "Is there {a} on the table?", "Can you spot {a} anywhere?"])
-    if scan_first:
+    if style == "grounded":
+        text = _verdict_after_match(facts, label)
+    elif style == "scan":
         verdict = (f"{_cap(facts.find(label).ref())} is one of them, so yes, there is {_a(label)}." if label in present
                    else f"None of them is {_a(label)}, so no, there is no {label}.")
         text = f"{scan(facts, rng)} {verdict}"
@@ -156,18 +193,18 @@ def size_of(facts: SceneFacts, rng: random.Random) -> Turn | None:
 
 
 QUESTIONS = (colour_of, shape_of, how_many, where_is, is_there, size_of)
-SCANNABLE = (how_many, is_there)  # the question types with a scan-first answer
+STYLED = (how_many, is_there)  # the question types whose answer depends on the answer style
 
 
-def conversation(facts: SceneFacts, rng: random.Random, scan_first: bool = False) -> list[Turn]:
+def conversation(facts: SceneFacts, rng: random.Random, style: str = "direct") -> list[Turn]:
     """3–5 turns of different question types, in random order; no question is asked twice.
-    ``scan_first``: counting and yes/no answers list the table left to right before they conclude."""
+    ``style``: how counting and yes/no answers reach their verdict (see the module docstring)."""
     kinds = list(QUESTIONS) + [rng.choice([how_many, is_there, where_is])]
     rng.shuffle(kinds)
     turns: list[Turn] = []
     target = rng.randint(3, MAX_TURNS)
     for ask in kinds:
-        turn = ask(facts, rng, scan_first=scan_first) if ask in SCANNABLE else ask(facts, rng)
+        turn = ask(facts, rng, style=style) if ask in STYLED else ask(facts, rng)
         if turn is not None and all(t.question != turn.question for t in turns):
             turns.append(turn)
         if len(turns) == target:

@@ -2,7 +2,9 @@
 
 Spatial relations, counting comparisons, reach and task-driven choices ("which object should the
 robot pick to ... and why"). Each generator is ``(facts, rng) -> Turn | None``; only relations
-with a clear margin (see :mod:`training.data.scene_facts`) are asked about.
+with a clear margin (see :mod:`training.data.scene_facts`) are asked about. The two relation
+questions take the answer ``style`` of :mod:`training.data.teachers.rules`: ``grounded`` names the two
+objects in the question's order (``direct`` and ``scan``: the left or nearer one first).
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ def _pairs(facts: SceneFacts, relation) -> list[tuple]:
     return [(a, b) for a in facts.visible for b in facts.visible if a is not b and relation(a, b)]
 
 
-def left_right(facts: SceneFacts, rng: random.Random) -> Turn | None:
+def left_right(facts: SceneFacts, rng: random.Random, style: str = "direct") -> Turn | None:
     pairs = _pairs(facts, facts.left_of)
     if not pairs:
         return None
@@ -27,15 +29,16 @@ def left_right(facts: SceneFacts, rng: random.Random) -> Turn | None:
     holds = a is left
     question = rng.choice(["Is the {a} to the left of the {b}?", "Does the {a} stand left of the {b}?",
                            "From the camera's point of view, is the {a} on the left of the {b}?"])
-    reason = (f"Looking at the image, {left.ref()} is centred at {left.u / facts.width:.2f} of the image width, "
-              f"while {right.ref()} is centred at {right.u / facts.width:.2f}.")
+    first, second = (a, b) if style == "grounded" else (left, right)
+    reason = (f"Looking at the image, {first.ref()} is centred at {first.u / facts.width:.2f} of the image width, "
+              f"while {second.ref()} is centred at {second.u / facts.width:.2f}.")
     verdict = (f"So yes, the {a.label} is to the left of the {b.label}." if holds
                else f"So no, the {a.label} is to the right of the {b.label}, not to its left.")
     return Turn(question.format(a=a.label, b=b.label), f"{reason} {verdict}",
                 {"type": "left_of", "a": left.label, "b": right.label})
 
 
-def front_behind(facts: SceneFacts, rng: random.Random) -> Turn | None:
+def front_behind(facts: SceneFacts, rng: random.Random, style: str = "direct") -> Turn | None:
     pairs = _pairs(facts, facts.in_front_of)
     if not pairs:
         return None
@@ -44,9 +47,10 @@ def front_behind(facts: SceneFacts, rng: random.Random) -> Turn | None:
     question = rng.choice(["Which is closer to the camera, the {a} or the {b}?",
                            "Is the {a} in front of or behind the {b}?",
                            "Of the {a} and the {b}, which one stands nearer to the viewer?"])
+    first, second = (a, b) if style == "grounded" else (near, far)
     answer = (f"The camera looks at the table from the front, so objects lower in the image are nearer. "
-              f"{near.ref().capitalize()} is about {near.depth_m:.2f} m from the camera and "
-              f"{far.ref()} about {far.depth_m:.2f} m, so the {near.label} is in front of the "
+              f"{first.ref().capitalize()} is about {first.depth_m:.2f} m from the camera and "
+              f"{second.ref()} about {second.depth_m:.2f} m, so the {near.label} is in front of the "
               f"{far.label}, and the {far.label} is behind it.")
     return Turn(question.format(a=a.label, b=b.label), answer,
                 {"type": "in_front_of", "a": near.label, "b": far.label})
@@ -120,14 +124,15 @@ def stacking_base(facts: SceneFacts, rng: random.Random) -> Turn | None:
 
 
 REASONING = (left_right, front_behind, reach, taller, more_of_colour, stacking_base)
+STYLED = (left_right, front_behind)  # the question types whose answer depends on the answer style
 
 
-def reasoning(facts: SceneFacts, rng: random.Random) -> list[Turn]:
+def reasoning(facts: SceneFacts, rng: random.Random, style: str = "direct") -> list[Turn]:
     """One complex-reasoning question: a random applicable generator (counting always applies)."""
     generators = list(REASONING)
     rng.shuffle(generators)
     for ask in generators:
-        turn = ask(facts, rng)
+        turn = ask(facts, rng, style=style) if ask in STYLED else ask(facts, rng)
         if turn is not None:
             return [turn]
     raise RuntimeError("no reasoning question applies (more_of_colour always should)")
