@@ -1,0 +1,84 @@
+"""Teacher-forced verdicts: where each grounded answer decides, and the greedy check at that point."""
+import json
+import re
+
+import pytest
+import torch
+
+from llava_ros.eval.benchmarks import sim
+from llava_ros.eval.benchmarks.heldout import render_truth
+from llava_ros.model import ImageProcessor, load_model, load_tokenizer, preprocess
+from sim.captions import count_word
+from sim.catalogue import COLOURS, SHAPES
+from tests.tiny import save_tiny_checkpoint
+from training.data.scene_facts import SceneFacts
+from training.probe_verdicts import VERDICTS, grounded_turn, main as probe_main, split_at_verdict, verdict_right
+
+SEEDS = range(1_000_000_000, 1_000_000_004)
+LABEL = re.compile(rf"\b((?:{'|'.join(COLOURS)}) (?:{'|'.join(SHAPES)}))\b")
+
+
+def _expected(family, turn):
+    fact = turn.fact
+    if family == "exists":
+        return "yes" if fact["answer"] else "no"
+    if family == "count":
+        return f"{'is' if fact['n'] == 1 else 'are'} {count_word(fact['n']) if fact['n'] else 'no'}"
+    if family == "left_of":
+        return "yes" if LABEL.findall(turn.question)[0] == fact["a"] else "no"
+    return fact["a"]  # in_front_of: the nearer object is named first in the verdict
+
+
+def test_split_at_verdict_finds_each_familys_decision():
+    seen = set()
+    for seed in SEEDS:
+        facts = SceneFacts(render_truth(seed)[1])
+        for family, _, draws in sim.FAMILIES:
+            for k in range(draws if family in VERDICTS else 0):
+                turn = grounded_turn(facts, seed, family, k)
+                if turn is None:
+                    continue
+                before, verdict = split_at_verdict(family, turn.answer)
+                assert turn.answer.startswith(before + verdict) and verdict == _expected(family, turn), turn.answer
+                seen.add((family, verdict))
+    assert {f for f, _ in seen} == set(VERDICTS) and {("exists", "yes"), ("exists", "no")} <= seen
+    with pytest.raises(ValueError, match="no exists verdict"):
+        split_at_verdict("exists", "No, there is no red cone in the image.")  # a direct answer decides first
+
+
+def _word_tokens(tokenizer):
+    """Vocabulary entries that are a whole word ("▁red"): one token before the answer's end."""
+    return {tid: tok[1:] for tok, tid in tokenizer.get_vocab().items()
+            if tok.startswith("▁") and tok[1:].isalpha() and len(tok) > 2}
+
+
+def test_verdict_right_is_the_greedy_next_token(tmp_path):
+    """Checked against a plain forward pass on the prompt up to the word, read at its last position."""
+    folder = save_tiny_checkpoint(tmp_path / "tiny")
+    model, tokenizer = load_model(folder).eval(), load_tokenizer(folder)
+    pixels = ImageProcessor(model.vision.config)(render_truth(SEEDS[0], 64, 64)[0])
+    words = _word_tokens(tokenizer)
+    question = "Is there a red cube?"
+    agreed = []
+    for before in ("The closest match is the red cube, so ", "It is ", "the ", "A chat "):
+        for tid, word in words.items():
+            turns = [{"from": "human", "value": "<image>\n" + question}, {"from": "gpt", "value": before + word}]
+            full = preprocess(turns, tokenizer, model.config.template, image_token_id=model.config.image_token_id,
+                              image_token="<image>", has_image=True).input_ids
+            at = max(i for i in range(len(full)) if full[i] == tid)
+            with torch.no_grad():
+                expected = int(model(full[None, :at], pixel_values=pixels).logits[0, -1].argmax()) == tid
+            assert verdict_right(model, tokenizer, pixels, question, before, word) == expected, (before, word)
+            agreed.append(expected)
+    assert any(agreed) and not all(agreed)
+
+
+def test_probe_command_writes_accuracies(tmp_path, capsys):
+    folder = save_tiny_checkpoint(tmp_path / "tiny")
+    out = tmp_path / "verdicts.json"
+    assert probe_main(["--model", str(folder), "--seeds", "1000000000:1000000002", "--size", "64",
+                       "--out", str(out), "--quiet"]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["accuracy"]) == set(VERDICTS) and sum(result["asked"].values()) > 0
+    assert all(0.0 <= a <= 1.0 for f, a in result["accuracy"].items() if result["asked"][f])
+    assert "teacher-forced grounding" in capsys.readouterr().out

@@ -1,0 +1,117 @@
+"""Does the LLM conclude right when the grounding is handed to it? Teacher-forced verdicts.
+
+    python -m training.probe_verdicts --model runs/v13/grounded/final --seeds 1000000000:1000000040
+
+Asks the `eval sim` questions whose ``grounded``-style answers (``llava-ros data generate --answers
+grounded``) reach a verdict after naming objects: yes/no ("The closest match to a red cone is the red
+cube [..], so no, ..."), counting ("Cubes: the red cube [..], so there is one."), left/right and
+front/behind. The rules teacher's true answer is fed up to its verdict, and the verdict counts as
+right when greedy decoding continues with exactly its words ("no"; "are two"; "red cube", the object
+in front). So the score is how well the LLM decides from a correct
+grounding. The grounding itself (which objects it names) is not scored here; `eval sim` scores whole
+answers. ``--out`` writes the result as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from llava_ros.commandline import standalone_main
+from llava_ros.eval.benchmarks import sim
+from llava_ros.eval.benchmarks.heldout import render_truth
+from llava_ros.model import ImageProcessor, load_model, load_tokenizer, preprocess
+from sim.seeds import parse_seed_range
+from training.data.scene_facts import SceneFacts
+
+# family -> the verdict of a grounded answer (group 1): the words the decision is made in
+VERDICTS = {
+    "exists": re.compile(r"so (yes|no), there is"),
+    "count": re.compile(r"so there ((?:is|are) \w+)\b"),
+    "left_of": re.compile(r"So (yes|no), the"),
+    "in_front_of": re.compile(r", so the (\w+ \w+) is in front of"),
+}
+
+
+def grounded_turn(facts: SceneFacts, seed: int, family: str, k: int = 0):
+    """The benchmark's question ``family`` (draw ``k``) for ``seed``, answered in the grounded style."""
+    make = {name: generator for name, generator, _ in sim.FAMILIES}[family]
+    return make(facts, random.Random(f"{seed}/{family}/{k}"), style="grounded")
+
+
+def split_at_verdict(family: str, answer: str) -> tuple[str, str]:
+    """``(text before the verdict, the verdict)``: ``("... so ", "no")``, ``("... so there ", "are two")``,
+    ``("..., so the ", "red cube")``; a clear error if the answer has no verdict."""
+    match = VERDICTS[family].search(answer)
+    if match is None:
+        raise ValueError(f"no {family} verdict in {answer!r}")
+    return answer[:match.start(1)], match.group(1)
+
+
+@torch.no_grad()
+def verdict_right(model, tokenizer, pixels: torch.Tensor, question: str, before: str, verdict: str) -> bool:
+    """Whether greedy decoding after the prompt and ``before`` (teacher-forced) yields every token of ``verdict``."""
+    def tokens(answer: str) -> torch.Tensor:
+        turns = [{"from": "human", "value": "<image>\n" + question}, {"from": "gpt", "value": answer}]
+        return preprocess(turns, tokenizer, model.config.template, image_token_id=model.config.image_token_id,
+                          image_token="<image>", has_image=True).input_ids
+    full, cut = tokens(before + verdict), tokens(before.rstrip())
+    start = next(i for i in range(len(full)) if i >= len(cut) or full[i] != cut[i])  # the verdict's first token
+    end = len(full) - (len(cut) - start)  # both end in the same separator tokens
+    if end <= start:
+        raise ValueError(f"could not find the tokens of {verdict!r} after {before[-40:]!r}")
+    logits = model(full[None, :end], pixel_values=pixels).logits[0]
+    shift = len(logits) - end  # the image token became the tower's image tokens
+    return bool((logits[shift + start - 1:shift + end - 1].argmax(-1) == full[start:end]).all())
+
+
+def probe(model_dir: Path, seeds: range, size: int = 336, progress: bool = True) -> dict:
+    model, tokenizer = load_model(model_dir).eval(), load_tokenizer(model_dir)
+    processor = ImageProcessor(model.vision.config)
+    right = {family: 0 for family in VERDICTS}
+    asked = dict(right)
+    for seed in tqdm(seeds, desc="verdicts", disable=not progress):
+        rgb, truth = render_truth(seed, size, size)
+        facts, pixels = SceneFacts(truth), processor(rgb)
+        for family, _, draws in sim.FAMILIES:
+            for k in range(draws if family in VERDICTS else 0):
+                turn = grounded_turn(facts, seed, family, k)
+                if turn is None:
+                    continue
+                right[family] += verdict_right(model, tokenizer, pixels, turn.question,
+                                               *split_at_verdict(family, turn.answer))
+                asked[family] += 1
+    return {"model": str(model_dir), "seeds": f"{seeds.start}:{seeds.stop}", "asked": asked,
+            "accuracy": {f: right[f] / asked[f] if asked[f] else float("nan") for f in VERDICTS}}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="a LLaVA checkpoint folder (any layout load_model reads)")
+    parser.add_argument("--seeds", default="1000000000:1000000040", help="scene seeds A:B (held-out by default)")
+    parser.add_argument("--size", type=int, default=336, help="render size in pixels (the sim's default)")
+    parser.add_argument("--out", help="write the result here as JSON")
+    parser.add_argument("--quiet", action="store_true")
+
+
+def run(args: argparse.Namespace) -> int:
+    result = probe(Path(args.model), parse_seed_range(args.seeds), args.size, not args.quiet)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    for family, accuracy in result["accuracy"].items():
+        print(f"{family}: verdict right {accuracy:.3f} of {result['asked'][family]} (teacher-forced grounding)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return standalone_main("python -m training.probe_verdicts", __doc__.splitlines()[0], add_arguments, run, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
