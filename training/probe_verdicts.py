@@ -4,7 +4,7 @@
 
 Asks the `eval sim` questions whose ``grounded``-style answers (``llava-ros data generate --answers
 grounded``) reach a verdict after naming objects: yes/no ("The closest match to a red cone is the red
-cube [..], so no, ..."), counting ("Cubes: the red cube [..], so there is one."), left/right and
+cube [..], so no, ..."), counting ("Looking for cubes: the red cube [..], so there is one."), left/right and
 front/behind. The rules teacher's true answer is fed up to its verdict, and the verdict counts as
 right when greedy decoding continues with exactly its words ("no"; "are two"; "red cube", the object
 in front). So the score is how well the LLM decides from a correct

@@ -74,8 +74,8 @@ def _grounded_answers(seed: int) -> dict[str, tuple[str, str]]:
 
 
 def test_grounded_style_answers_are_read_like_direct_ones(items):
-    """The scorer reads the verdict of answers that ground before they conclude ("Cubes: the red cube
-    [..], so there is one."; "The closest match to a red cone is ..., so no, ..."): the teacher's
+    """The scorer reads the verdict of answers that ground before they conclude ("Looking for cubes: the
+    red cube [..], so there is one."; "The closest match to a red cone is ..., so no, ..."): the teacher's
     grounded answers to the same questions score 1.0, and 0 once their verdicts are flipped."""
     grounded = {k: v for seed in SEEDS for k, v in _grounded_answers(seed).items()}
     assert all(grounded[i["id"]][0] == i["prompt"] for i in items)

@@ -26,7 +26,7 @@ class RulesTeacher:
     cubes: ...", "No, there is no ..."), ``scan`` (counting and yes/no answers list every visible
     object left to right, then conclude: "... so there are two.", "... so no, there is no ...") or
     ``grounded`` (counting, yes/no and relation answers name only the objects their verdict rests on,
-    then conclude: "Cubes: the red cube [..], so there is one.", "The closest match to a red cone is
+    then conclude: "Looking for cubes: the red cube [..], so there is one.", "The closest match to a red cone is
     the red cube [..], so no, ..."; relations name the two objects in the question's order)."""
 
     answers: str = "direct"

@@ -105,13 +105,14 @@ def _count_after_scan(facts: SceneFacts, rng: random.Random, found: list[SceneOb
 
 
 def _count_after_listing(found: list[SceneObject], noun: str) -> str:
-    """The counted objects alone, left to right, then the verdict: "Cubes: the red cube [..] and the
-    blue cube [..], so there are two." """
+    """The counted objects alone, left to right, then the verdict: "Looking for cubes: the red cube [..]
+    and the blue cube [..], so there are two." (Words the tokenizer keeps whole: "Cubes" at the start
+    of a sentence is rare enough in the data to be spelt in pieces, which a small LLM gets wrong.)"""
     found = sorted(found, key=lambda o: o.u)
     if not found:
-        return f"{_cap(noun)}: none, so there are no {noun}."
+        return f"Looking for {noun}: no {noun}, so there are no {noun}."
     verb = "is" if len(found) == 1 else "are"
-    return f"{_cap(noun)}: {join_phrases([o.ref() for o in found])}, so there {verb} {count_word(len(found))}."
+    return f"Looking for {noun}: {join_phrases([o.ref() for o in found])}, so there {verb} {count_word(len(found))}."
 
 
 def closest_match(facts: SceneFacts, label: str) -> SceneObject | None:
