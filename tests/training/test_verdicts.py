@@ -1,0 +1,34 @@
+"""Verdict drills on real rendered scenes: balanced yes/no, a relation and a count per scene, each a
+grounded answer of the rules teacher that states the truth, one question per record."""
+import random
+
+from training.data.generate import generate
+from training.data.llava_format import read_llava_json
+from training.data.scene_facts import SceneFacts
+from training.data.verdicts import verdict_turns
+from tests.training.test_rules_teacher import check_fact
+
+RNG_SEEDS = range(10)
+
+
+def test_balanced_true_grounded_turns(truths, edge_truths):
+    for truth in truths + edge_truths:
+        visible = [o for o in truth["objects"] if o["bbox_xyxy"] is not None]
+        for seed in RNG_SEEDS:
+            turns = verdict_turns(SceneFacts(truth), random.Random(seed))
+            for turn in turns:
+                check_fact(truth, turn.fact, turn.answer, style="grounded", question=turn.question)
+            exists = [t.fact["answer"] for t in turns if t.fact["type"] == "exists"]
+            assert exists == ([True, False] if visible else [False])
+            assert [t.fact["type"] for t in turns if t.fact["type"] != "exists"][-1] == "count"
+
+
+def test_generate_writes_one_record_per_question(tmp_path):
+    paths = generate([21, 22], tmp_path, kinds=["verdict"], width=96, height=96, progress=False)
+    assert set(paths) == {"verdicts", "images"} and paths["verdicts"].name == "stage2_verdicts.json"
+    records = read_llava_json(paths["verdicts"])
+    assert len(records) >= 2 * 3
+    assert all(len(r["conversations"]) == 2 and r["conversations"][0]["value"].startswith("<image>\n")
+               for r in records)
+    assert len({r["id"] for r in records}) == len(records)
+    assert {r["image"] for r in records} == {"000021.png", "000022.png"}
