@@ -26,8 +26,8 @@ class RulesTeacher:
     cubes: ...", "No, there is no ..."), ``scan`` (counting and yes/no answers list every visible
     object left to right, then conclude: "... so there are two.", "... so no, there is no ...") or
     ``grounded`` (counting, yes/no and relation answers name only the objects their verdict rests on,
-    then conclude: "Looking for cubes: the red cube [..], so there is one.", "The closest match to a red cone is
-    the red cube [..], so no, ..."; relations name the two objects in the question's order)."""
+    then conclude: "Looking for cubes: the red cube [..], so there is one.", "The closest match to a
+    red cone is the red cube [..], so no, ..."; relations name the two objects in the question's order)."""
 
     answers: str = "direct"
 
