@@ -198,7 +198,8 @@ def test_answer_styles_change_only_their_question_types(truths, style):
     for truth in truths:
         for seed in RNG_SEEDS:
             for kind in KINDS:
-                a, b = direct.respond(truth, kind, random.Random(seed)), styled.respond(truth, kind, random.Random(seed))
+                a = direct.respond(truth, kind, random.Random(seed))
+                b = styled.respond(truth, kind, random.Random(seed))
                 for x, y in zip(a, b):
                     assert (x.question, x.fact) == (y.question, y.fact)
                     if x.fact["type"] in STYLED[style]:
