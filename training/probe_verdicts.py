@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import re
 import sys
 from pathlib import Path
@@ -37,12 +36,6 @@ VERDICTS = {
     "left_of": re.compile(r"So (yes|no), the"),
     "in_front_of": re.compile(r", so the (\w+ \w+) is in front of"),
 }
-
-
-def grounded_turn(facts: SceneFacts, seed: int, family: str, k: int = 0):
-    """The benchmark's question ``family`` (draw ``k``) for ``seed``, answered in the grounded style."""
-    make = {name: generator for name, generator, _ in sim.FAMILIES}[family]
-    return make(facts, random.Random(f"{seed}/{family}/{k}"), style="grounded")
 
 
 def split_at_verdict(family: str, answer: str) -> tuple[str, str]:
@@ -79,9 +72,9 @@ def probe(model_dir: Path, seeds: range, size: int = 336, progress: bool = True)
     for seed in tqdm(seeds, desc="verdicts", disable=not progress):
         rgb, truth = render_truth(seed, size, size)
         facts, pixels = SceneFacts(truth), processor(rgb)
-        for family, _, draws in sim.FAMILIES:
-            for k in range(draws if family in VERDICTS else 0):
-                turn = grounded_turn(facts, seed, family, k)
+        for family in VERDICTS:
+            for k in range(sim.DRAWS[family]):
+                turn = sim.draw_turn(facts, seed, family, k, style="grounded")
                 if turn is None:
                     continue
                 right[family] += verdict_right(model, tokenizer, pixels, turn.question,

@@ -1,6 +1,5 @@
 """The sim benchmark: real held-out renders; reference answers score 1.0, corrupted answers 0."""
 import json
-import random
 import re
 
 import pytest
@@ -62,12 +61,10 @@ def test_corrupted_answers_score_zero(items):
 def _grounded_answers(seed: int) -> dict[str, tuple[str, str]]:
     """Item id -> (question, answer) of the rules teacher's grounded style, drawn as the benchmark draws."""
     facts = SceneFacts(render_truth(seed)[1])
-    styled = set(sim.conversation.STYLED) | set(sim.reasoning.STYLED)
     out = {}
-    for family, make, draws in sim.FAMILIES:
+    for family, _, draws in sim.FAMILIES:
         for k in range(draws):
-            rng = random.Random(f"{seed}/{family}/{k}")
-            turn = make(facts, rng, style="grounded") if make in styled else make(facts, rng)
+            turn = sim.draw_turn(facts, seed, family, k, style="grounded")
             if turn is not None:
                 out[f"{seed}_{family}_{k}"] = (turn.question, turn.answer)
     return out

@@ -1,6 +1,5 @@
 """Teacher-forced verdicts: where each grounded answer decides, and the greedy check at that point."""
 import json
-import re
 
 import pytest
 import torch
@@ -9,13 +8,12 @@ from llava_ros.eval.benchmarks import sim
 from llava_ros.eval.benchmarks.heldout import render_truth
 from llava_ros.model import ImageProcessor, load_model, load_tokenizer, preprocess
 from sim.captions import count_word
-from sim.catalogue import COLOURS, SHAPES
 from tests.tiny import save_tiny_checkpoint
 from training.data.scene_facts import SceneFacts
-from training.probe_verdicts import VERDICTS, grounded_turn, main as probe_main, split_at_verdict, verdict_right
+from training.probe_verdicts import VERDICTS, main as probe_main, split_at_verdict, verdict_right
+from tests.training.test_rules_teacher import _question_pair
 
 SEEDS = range(1_000_000_000, 1_000_000_004)
-LABEL = re.compile(rf"\b((?:{'|'.join(COLOURS)}) (?:{'|'.join(SHAPES)}))\b")
 
 
 def _expected(family, turn):
@@ -25,7 +23,7 @@ def _expected(family, turn):
     if family == "count":
         return f"{'is' if fact['n'] == 1 else 'are'} {count_word(fact['n']) if fact['n'] else 'no'}"
     if family == "left_of":
-        return "yes" if LABEL.findall(turn.question)[0] == fact["a"] else "no"
+        return "yes" if _question_pair(turn.question)[0] == fact["a"] else "no"
     return fact["a"]  # in_front_of: the nearer object is named first in the verdict
 
 
@@ -33,9 +31,9 @@ def test_split_at_verdict_finds_each_familys_decision():
     seen = set()
     for seed in SEEDS:
         facts = SceneFacts(render_truth(seed)[1])
-        for family, _, draws in sim.FAMILIES:
-            for k in range(draws if family in VERDICTS else 0):
-                turn = grounded_turn(facts, seed, family, k)
+        for family in VERDICTS:
+            for k in range(sim.DRAWS[family]):
+                turn = sim.draw_turn(facts, seed, family, k, style="grounded")
                 if turn is None:
                     continue
                 before, verdict = split_at_verdict(family, turn.answer)

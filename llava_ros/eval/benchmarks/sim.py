@@ -30,16 +30,26 @@ FAMILIES = (
     ("left_of", reasoning.left_right, 1),
     ("in_front_of", reasoning.front_behind, 1),
 )
+STYLED = set(conversation.STYLED) | set(reasoning.STYLED)  # generators that take the teacher's answer style
+DRAWS = {family: draws for family, _, draws in FAMILIES}
+GENERATOR = {family: make for family, make, _ in FAMILIES}
 CATEGORY = {"colour": "attribute", "shape": "attribute", "count": "counting", "left_of": "relation",
             "in_front_of": "relation", "where": "grounding", "exists": "pope"}
+
+
+def draw_turn(facts: SceneFacts, seed: int, family: str, k: int = 0, style: str = "direct"):
+    """Draw ``k`` of question ``family`` for ``seed`` as the benchmark asks it (None: it does not apply to
+    the scene), its reference answer in the rules teacher's answer ``style``."""
+    make, rng = GENERATOR[family], random.Random(f"{seed}/{family}/{k}")
+    return make(facts, rng, style=style) if make in STYLED else make(facts, rng)
 
 
 def scene_items(seed: int, truth: dict, image: str | None = None) -> list[dict]:
     facts = SceneFacts(truth)
     items = []
-    for family, make, draws in FAMILIES:
+    for family, _, draws in FAMILIES:
         for k in range(draws):
-            turn = make(facts, random.Random(f"{seed}/{family}/{k}"))
+            turn = draw_turn(facts, seed, family, k)
             if turn is None:
                 continue
             item = {"id": f"{seed}_{family}_{k}", "seed": seed, "family": family, "category": CATEGORY[family],
