@@ -1,10 +1,11 @@
-"""Verdict drills on real rendered scenes: balanced yes/no, a relation and a count per scene, each a
+"""Verdict drills on real rendered scenes: balanced yes/no, two relations and a count per scene, each a
 grounded answer of the rules teacher that states the truth, one question per record."""
 import random
 
 from training.data.generate import generate
 from training.data.llava_format import read_llava_json
 from training.data.scene_facts import SceneFacts
+from training.data.teachers.rules.reasoning import front_behind, left_right
 from training.data.verdicts import verdict_turns
 from tests.training.test_rules_teacher import check_fact
 
@@ -20,7 +21,11 @@ def test_balanced_true_grounded_turns(truths, edge_truths):
                 check_fact(truth, turn.fact, turn.answer, style="grounded", question=turn.question)
             exists = [t.fact["answer"] for t in turns if t.fact["type"] == "exists"]
             assert exists == ([True, False] if visible else [False])
-            assert [t.fact["type"] for t in turns if t.fact["type"] != "exists"][-1] == "count"
+            others = [t.fact["type"] for t in turns if t.fact["type"] != "exists"]
+            assert others[-1] == "count" and len(others) == len(set(others))
+            askable = {kind for kind, ask in (("left_of", left_right), ("in_front_of", front_behind))
+                       if ask(SceneFacts(truth), random.Random(seed)) is not None}
+            assert set(others) - {"count"} == askable
 
 
 def test_generate_writes_one_record_per_question(tmp_path):
