@@ -13,6 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from llava_ros.answer_budget import DEFAULT_MAX_NEW_TOKENS
+
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "llava-ros-sim"
 
 
@@ -21,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt", required=True, help="the instruction or question")
     parser.add_argument("--model", default=str(DEFAULT_MODEL), help="checkpoint folder (default: the shipped model)")
     parser.add_argument("--engine", default="torch", help="inference engine (registered name)")
-    parser.add_argument("--max-new-tokens", type=int, default=128)
+    parser.add_argument("--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS)
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     parser.set_defaults(func=run)

@@ -7,12 +7,14 @@ from typing import Callable
 
 import numpy as np
 
+from llava_ros.answer_budget import DEFAULT_MAX_NEW_TOKENS
+
 MAX_PROMPT_CHARS = 4000
 
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    max_new_tokens: int = 128
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     temperature: float = 0.0  # 0 = greedy
     top_p: float = 1.0
     seed: int | None = None

@@ -20,12 +20,13 @@ from typing import Callable
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from llava_ros.answer_budget import DEFAULT_MAX_NEW_TOKENS
 from .llava import LlavaModel
 
 
 @dataclass
 class GenerationConfig:
-    max_new_tokens: int = 128
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     temperature: float = 0.0  # 0 = greedy
     top_p: float = 1.0
     stop_strings: tuple[str, ...] = ()

@@ -2,6 +2,7 @@
 
 Documented for users in ``launch/params/perception.yaml``; every one is read by the node.
 """
+from llava_ros.answer_budget import DEFAULT_MAX_NEW_TOKENS
 from llava_ros.ask import DEFAULT_MODEL
 from llava_ros.ros.node_tools import Param
 
@@ -10,7 +11,7 @@ PARAMETERS = (
     Param("model_path", str(DEFAULT_MODEL), "checkpoint folder (llava_ros / HF llava / original LLaVA)", True),
     Param("engine", "torch", "registered engine name (llava_ros.engine.engine_names())", True),
     Param("device", "cpu", "torch device for the engine, e.g. cpu or cuda:0", True),
-    Param("max_new_tokens", 128, "generation budget per answer (AskScene may override)", bounds=(1, 4096)),
+    Param("max_new_tokens", DEFAULT_MAX_NEW_TOKENS, "generation budget per answer (AskScene may override)", bounds=(1, 4096)),
     Param("temperature", 0.0, "sampling temperature; 0 = greedy", bounds=(0.0, 2.0)),
     Param("max_frame_age_s", 2.0, "refuse camera frames older than this (header stamp vs node clock)",
           bounds=(0.001, 1e6)),

@@ -35,7 +35,7 @@ from training.data.regions import REFER_PROMPT
 
 LIST_QUESTION = "Describe the following image in detail."  # a detail instruction: names every object
 # Its answer names up to six objects with boxes, about 25 tokens each after a sentence of preamble;
-# the node's default budget (128 tokens) cut the fifth object's box off, and with it the object.
+# a budget of 128 tokens cut the fifth object's box off, and with it the object.
 LIST_TOKENS = 256
 MAX_CANDIDATES = 8  # objects of a description grounded one by one (the sim shows at most 6)
 SAME_OBJECT_IOU = 0.5  # a box overlapping the anchor's this much is the anchor under another name

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from llava_ros.answer_budget import DEFAULT_MAX_NEW_TOKENS
 from llava_ros.engine.base import EngineResult, GenerationSettings
 
 FINISH_REASONS = {"eos": "stop", "stop_string": "stop", "max_new_tokens": "length"}
@@ -128,7 +129,7 @@ def parse_chat_request(body: Any) -> ChatRequest:
     max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
     try:
         settings = GenerationSettings(
-            max_new_tokens=_number({"max_tokens": max_tokens}, "max_tokens", 128, int),
+            max_new_tokens=_number({"max_tokens": max_tokens}, "max_tokens", DEFAULT_MAX_NEW_TOKENS, int),
             temperature=_number(body, "temperature", 0.0), top_p=_number(body, "top_p", 1.0),
             seed=_number(body, "seed", None, int))
     except ValueError as exc:
