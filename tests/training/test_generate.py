@@ -57,16 +57,19 @@ def test_refuses_heldout_seeds_before_rendering(tmp_path):
     assert not (tmp_path / "cli").exists()
 
 
-def test_reuse_renders_and_variants(tmp_path):
+def test_reuse_renders_and_variants(tmp_path, capsys):
     from training.data.generate import generate
     from training.data.llava_format import read_llava_json
 
-    first = generate([21], tmp_path, kinds=["conversation"], width=96, height=96, progress=False)
+    first = generate([21], tmp_path, kinds=["conversation"], width=96, height=96, progress=False,
+                     reuse_renders=True)
+    assert f"no earlier 96x96 render of 1 of 1 scenes in {first['images']}" in capsys.readouterr().err
     png = first["images"] / "000021.png"
     stamp = png.stat().st_mtime_ns
     again = generate([21], tmp_path, kinds=["conversation"], width=96, height=96, progress=False,
                      variants=3, reuse_renders=True)
     assert png.stat().st_mtime_ns == stamp, "the render was redone"
+    assert "no earlier" not in capsys.readouterr().err
     records = read_llava_json(again["stage2"])
     assert [r["id"] for r in records] == ["sim000021_conversation", "sim000021_conversation_1", "sim000021_conversation_2"]
     assert len({str(r["conversations"]) for r in records}) == 3

@@ -140,16 +140,21 @@ def generate(seeds: Iterable[int], out_dir: str | Path, kinds: Iterable[str] = K
     images_dir = out / IMAGES_DIR
     images_dir.mkdir(parents=True, exist_ok=True)
     by_file: dict[str, list[dict]] = {name: [] for name in FILES if name in {FILE_OF_KIND[k] for k in kinds}}
+    rendered = 0
     for seed in tqdm(seeds, desc=f"generating ({teacher})", unit="scene", disable=not progress):
         name = scene_name(seed, n_objects)
         earlier = existing_render(images_dir, name, seed, width, height) if reuse_renders else None
         if earlier is None:
+            rendered += 1
             rgb, truth = render_seed(seed, width, height, n_objects)
             image = write_image(images_dir, name, rgb, truth)
         else:
             image, truth = earlier
         for key, records in records_for(chosen, truth, image, seed, name, kinds, variants).items():
             by_file[key] += records
+    if reuse_renders and rendered:
+        print(f"note: no earlier {width}x{height} render of {rendered} of {len(seeds)} scenes in {images_dir}; "
+              f"rendered them", file=sys.stderr)
     paths = {key: write_llava_json(out / data_file(key, n_objects), records) for key, records in by_file.items()}
     paths["images"] = images_dir
     return paths
@@ -178,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--variants", type=int, default=1,
                         help="records per kind and scene (different questions and phrasings of the same image)")
     parser.add_argument("--reuse-renders", action="store_true",
-                        help="take images + scene.json already in OUT/images instead of rendering again")
+                        help="take images + scene.json already in OUT/images instead of rendering again "
+                             "(scenes without one are rendered, and a note says how many)")
     parser.add_argument("--objects", type=int, help="objects per scene (default: 1–6 drawn per seed, as the sim "
                                                     "does); a curriculum uses 1 first")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
