@@ -5,9 +5,9 @@ A model trained on ``--answers grounded`` data names the right objects but decid
 grounding is handed to it (docs/grounding.md, v13). These records give the decision more examples: for
 each scene, one yes/no question about a present object and one about an absent one (balanced, where the
 conversation draws present or absent by chance), one left/right question, one front/behind question
-and one counting question,
-each answered in the grounded style, each its own one-question record. ``training.data.generate``
-writes them to ``stage2_verdicts.json`` when asked (``--kinds verdict``), to mix into a stage-2 pass.
+and one counting question, each answered in the grounded style, each its own one-question record.
+``training.data.generate`` writes them to ``stage2_verdicts.json`` when asked (``--kinds verdict``), to
+mix into a stage-2 pass.
 """
 from __future__ import annotations
 
@@ -23,9 +23,9 @@ TRIES = 20  # draws of a yes/no question to find one with the wanted answer
 
 
 def verdict_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
-    """Up to five turns: yes/no about a present object and about an absent one, left/right,
-    front/behind, counting
-    (a type is left out where the scene has no such question, e.g. present objects on an empty table)."""
+    """Up to five turns: yes/no about a present object and about an absent one, left/right, front/behind,
+    counting (a type is left out where the scene has no such question, e.g. present objects on an empty
+    table)."""
     turns = []
     for present in (True, False):
         for _ in range(TRIES):
