@@ -1,12 +1,14 @@
-"""Verdict drills on real rendered scenes: balanced yes/no, two relations and a count per scene, each a
-grounded answer of the rules teacher that states the truth, one question per record."""
+"""Verdict drills on real rendered scenes: balanced yes/no (with a colour-swap pair where the scene has
+one), two relations and a count per scene, each a grounded answer of the rules teacher that states the
+truth, one question per record."""
 import random
 
 from training.data.generate import generate
 from training.data.llava_format import read_llava_json
 from training.data.scene_facts import SceneFacts
 from training.data.teachers.rules.reasoning import front_behind, left_right
-from training.data.verdicts import verdict_turns
+from training.data.teachers.rules.conversation import closest_match
+from training.data.verdicts import colour_swaps, verdict_turns
 from tests.training.test_rules_teacher import check_fact
 
 RNG_SEEDS = range(10)
@@ -23,11 +25,30 @@ def test_balanced_true_grounded_turns(truths, edge_truths):
             turns = verdict_turns(facts, random.Random(seed))
             for turn in turns:
                 check_fact(truth, turn.fact, turn.answer, style="grounded", question=turn.question)
-            exists = [t.fact["answer"] for t in turns if t.fact["type"] == "exists"]
-            assert exists == ([True, False] if visible else [False])
+            exists = [t for t in turns if t.fact["type"] == "exists"]
+            swapped = bool(colour_swaps(facts))
+            assert [t.fact["answer"] for t in exists] == ([True, False] if visible else [False]) + [False, True] * swapped
+            if swapped:  # the absent label's match: its shape in another colour, asked about next
+                absent, match = exists[2].fact["label"], closest_match(facts, exists[2].fact["label"])
+                assert match.shape == absent.split()[1] and match.colour != absent.split()[0]
+                assert exists[3].fact["label"] == match.label
             others = [t.fact["type"] for t in turns if t.fact["type"] != "exists"]
             assert others[-1] == "count" and len(others) == len(set(others))
             assert set(others) - {"count"} == askable
+
+
+def test_colour_swaps_are_absent_and_match_by_shape_alone(truths, edge_truths):
+    swaps = []
+    for truth in truths + edge_truths:
+        facts = SceneFacts(truth)
+        swaps.append(colour_swaps(facts))
+        for label in swaps[-1]:
+            match = closest_match(facts, label)
+            assert label in facts.absent_labels()
+            assert match.shape == label.split()[1] and match.colour != label.split()[0]
+        if not facts.visible:
+            assert swaps[-1] == []
+    assert any(swaps), "no test scene has a colour swap; the drill's pair is untested"
 
 
 def test_generate_writes_one_record_per_question(tmp_path):

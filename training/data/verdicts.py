@@ -4,28 +4,45 @@ A model trained on ``--answers grounded`` data names the right objects but decid
 `python -m training.probe_verdicts` finds its yes/no verdict right only 0.45 of the time when the true
 grounding is handed to it (docs/grounding.md, v13). These records give the decision more examples: for
 each scene, one yes/no question about a present object and one about an absent one (balanced, where the
-conversation draws present or absent by chance), one left/right question, one front/behind question
-and one counting question, each answered in the grounded style, each its own one-question record.
-``training.data.generate`` writes them to ``stage2_verdicts.json`` when asked (``--kinds verdict``), to
-mix into a stage-2 pass.
+conversation draws present or absent by chance), a colour-swap pair (below), one left/right question, one
+front/behind question and one counting question, each answered in the grounded style, each its own
+one-question record. ``training.data.generate`` writes them to ``stage2_verdicts.json`` when asked
+(``--kinds verdict``), to mix into a stage-2 pass.
+
+The colour-swap pair asks about an absent label whose closest match has its shape but another colour
+("Is there a yellow sphere?" - "The closest match to a yellow sphere is the orange sphere [..], so no"),
+and about that match itself. Drawn at random, absent labels mostly find a match of their own colour
+(``closest_match`` looks for the colour first), so "no" follows a different shape far more often than a
+different colour; v15 learnt to decide on the shape alone and said yes to 36 of 49 such held-out
+questions (docs/grounding.md, v16).
 """
 from __future__ import annotations
 
 import random
 
+from sim.catalogue import COLOURS
 from training.data.scene_facts import SceneFacts
 from training.data.teachers.base import Turn
-from training.data.teachers.rules.conversation import how_many, is_there
+from training.data.teachers.rules.conversation import closest_match, how_many, is_there
 from training.data.teachers.rules.reasoning import front_behind, left_right
 
 STYLE = "grounded"
 TRIES = 20  # draws of a yes/no question to find one with the wanted answer
 
 
+def colour_swaps(facts: SceneFacts) -> list[str]:
+    """Absent labels whose closest match has the same shape in another colour: a visible object's shape in
+    a colour that no visible object has."""
+    seen = {o.colour for o in facts.visible}
+    shapes = sorted({o.shape for o in facts.visible})
+    absent = set(facts.absent_labels())
+    return [f"{c} {s}" for s in shapes for c in COLOURS if c not in seen and f"{c} {s}" in absent]
+
+
 def verdict_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
-    """Up to five turns: yes/no about a present object and about an absent one, left/right, front/behind,
-    counting (a type is left out where the scene has no such question, e.g. present objects on an empty
-    table)."""
+    """Up to seven turns: yes/no about a present object and about an absent one, the colour-swap pair
+    (absent label, then its match), left/right, front/behind, counting (a type is left out where the scene
+    has no such question, e.g. present objects on an empty table)."""
     turns = []
     for present in (True, False):
         for _ in range(TRIES):
@@ -33,6 +50,11 @@ def verdict_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
             if turn is not None and turn.fact["answer"] == present:
                 turns.append(turn)
                 break
+    swaps = colour_swaps(facts)
+    if swaps:
+        label = rng.choice(swaps)
+        for asked in (label, closest_match(facts, label).label):
+            turns.append(is_there(facts, rng, style=STYLE, label=asked))
     for ask in (left_right, front_behind, how_many):
         turn = ask(facts, rng, style=STYLE)
         if turn is not None:

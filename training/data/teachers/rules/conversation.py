@@ -154,13 +154,15 @@ def where_is(facts: SceneFacts, rng: random.Random) -> Turn | None:
                 {"type": "where", "label": obj.label, "side": side, "rank": ordered.index(obj)})
 
 
-def is_there(facts: SceneFacts, rng: random.Random, style: str = "direct") -> Turn | None:
+def is_there(facts: SceneFacts, rng: random.Random, style: str = "direct", label: str | None = None) -> Turn | None:
+    """Is ``label`` (default: drawn, present or absent by chance) in the image?"""
     present = [o.label for o in facts.visible]
-    absent = facts.absent_labels()
-    pool = rng.choice([present or absent, absent or present])
-    if not pool:
-        return None
-    label = rng.choice(pool)
+    if label is None:
+        absent = facts.absent_labels()
+        pool = rng.choice([present or absent, absent or present])
+        if not pool:
+            return None
+        label = rng.choice(pool)
     question = rng.choice(["Is there {a} in the image?", "Do you see {a}?",
                            "Is there {a} on the table?", "Can you spot {a} anywhere?"])
     if style == "grounded":
