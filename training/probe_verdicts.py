@@ -9,7 +9,9 @@ front/behind. The rules teacher's true answer is fed up to its verdict, and the 
 right when greedy decoding continues with exactly its words ("no"; "are two"; "red cube", the object
 in front). So the score is how well the LLM decides from a correct
 grounding. The grounding itself (which objects it names) is not scored here; `eval sim` scores whole
-answers. ``--out`` writes the result as JSON.
+answers. Yes/no verdicts are also split by what the closest match shares with the asked label
+(``match_kind``): a model that decides on the shape alone says yes after "the orange sphere" to "a yellow
+sphere". ``--out`` writes the result as JSON.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from llava_ros.eval.benchmarks.heldout import render_truth
 from llava_ros.model import ImageProcessor, load_model, load_tokenizer, preprocess
 from sim.seeds import parse_seed_range
 from training.data.scene_facts import SceneFacts
+from training.data.teachers.rules.conversation import closest_match
 
 # family -> the verdict of a grounded answer (group 1): the words the decision is made in
 VERDICTS = {
@@ -36,6 +39,20 @@ VERDICTS = {
     "left_of": re.compile(r"So (yes|no), the"),
     "in_front_of": re.compile(r", so the (\w+ \w+) is in front of"),
 }
+
+
+MATCH_KINDS = ("itself", "same colour", "same shape", "neither", "empty table")
+
+
+def match_kind(facts: SceneFacts, label: str) -> str:
+    """What the object a yes/no answer about ``label`` grounds (its closest match) shares with it."""
+    match = closest_match(facts, label)
+    if match is None:
+        return "empty table"
+    colour, shape = label.split()
+    if match.label == label:
+        return "itself"
+    return "same colour" if match.colour == colour else "same shape" if match.shape == shape else "neither"
 
 
 def split_at_verdict(family: str, answer: str) -> tuple[str, str]:
@@ -69,6 +86,7 @@ def probe(model_dir: Path, seeds: range, size: int = 336, progress: bool = True)
     processor = ImageProcessor(model.vision.config)
     right = {family: 0 for family in VERDICTS}
     asked = dict(right)
+    by_match = {kind: [0, 0] for kind in MATCH_KINDS}  # yes/no verdicts: [right, asked]
     for seed in tqdm(seeds, desc="verdicts", disable=not progress):
         rgb, truth = render_truth(seed, size, size)
         facts, pixels = SceneFacts(truth), processor(rgb)
@@ -77,11 +95,16 @@ def probe(model_dir: Path, seeds: range, size: int = 336, progress: bool = True)
                 turn = sim.draw_turn(facts, seed, family, k, style="grounded")
                 if turn is None:
                     continue
-                right[family] += verdict_right(model, tokenizer, pixels, turn.question,
-                                               *split_at_verdict(family, turn.answer))
+                correct = verdict_right(model, tokenizer, pixels, turn.question, *split_at_verdict(family, turn.answer))
+                right[family] += correct
                 asked[family] += 1
+                if family == "exists":
+                    tally = by_match[match_kind(facts, turn.fact["label"])]
+                    tally[0], tally[1] = tally[0] + correct, tally[1] + 1
     return {"model": str(model_dir), "seeds": f"{seeds.start}:{seeds.stop}", "asked": asked,
-            "accuracy": {f: right[f] / asked[f] if asked[f] else float("nan") for f in VERDICTS}}
+            "accuracy": {f: right[f] / asked[f] if asked[f] else float("nan") for f in VERDICTS},
+            "exists_by_match": {kind: {"asked": n, "accuracy": r / n if n else float("nan")}
+                                for kind, (r, n) in by_match.items()}}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,6 +122,9 @@ def run(args: argparse.Namespace) -> int:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     for family, accuracy in result["accuracy"].items():
         print(f"{family}: verdict right {accuracy:.3f} of {result['asked'][family]} (teacher-forced grounding)")
+    for kind, tally in result["exists_by_match"].items():
+        if tally["asked"]:
+            print(f"  exists, closest match {kind}: right {tally['accuracy']:.3f} of {tally['asked']}")
     return 0
 
 

@@ -1,5 +1,6 @@
 """Teacher-forced verdicts: where each grounded answer decides, and the greedy check at that point."""
 import json
+import random
 
 import pytest
 import torch
@@ -10,7 +11,7 @@ from llava_ros.model import ImageProcessor, load_model, load_tokenizer, preproce
 from sim.captions import count_word
 from tests.tiny import save_tiny_checkpoint
 from training.data.scene_facts import SceneFacts
-from training.probe_verdicts import VERDICTS, main as probe_main, split_at_verdict, verdict_right
+from training.probe_verdicts import MATCH_KINDS, VERDICTS, main as probe_main, match_kind, split_at_verdict, verdict_right
 from tests.training.test_rules_teacher import _question_pair
 
 SEEDS = range(1_000_000_000, 1_000_000_004)
@@ -42,6 +43,21 @@ def test_split_at_verdict_finds_each_familys_decision():
     assert {f for f, _ in seen} == set(VERDICTS) and {("exists", "yes"), ("exists", "no")} <= seen
     with pytest.raises(ValueError, match="no exists verdict"):
         split_at_verdict("exists", "No, there is no red cone in the image.")  # a direct answer decides first
+
+
+def test_match_kind_says_what_the_grounded_object_shares_with_the_label():
+    kinds = set()
+    for seed in SEEDS:
+        facts = SceneFacts(render_truth(seed)[1])
+        for label in [o.label for o in facts.visible] + facts.absent_labels():
+            kind, turn = match_kind(facts, label), sim.conversation.is_there(facts, random.Random(0), "grounded", label=label)
+            named = turn.answer.split(" is the ", 1)[1].split(" [")[0]  # "orange sphere" (size-free refs)
+            named_colour, named_shape = named.split()[-2:]
+            colour, shape = label.split()
+            assert kind == {(True, True): "itself", (True, False): "same colour", (False, True): "same shape",
+                            (False, False): "neither"}[(named_colour == colour, named_shape == shape)], turn.answer
+            kinds.add(kind)
+    assert kinds == set(MATCH_KINDS) - {"empty table"}
 
 
 def _word_tokens(tokenizer):
@@ -80,3 +96,5 @@ def test_probe_command_writes_accuracies(tmp_path, capsys):
     assert set(result["accuracy"]) == set(VERDICTS) and sum(result["asked"].values()) > 0
     assert all(0.0 <= a <= 1.0 for f, a in result["accuracy"].items() if result["asked"][f])
     assert "teacher-forced grounding" in capsys.readouterr().out
+    by_match = result["exists_by_match"]
+    assert set(by_match) == set(MATCH_KINDS) and sum(k["asked"] for k in by_match.values()) == result["asked"]["exists"]
