@@ -11,7 +11,7 @@ in front). So the score is how well the LLM decides from a correct
 grounding. The grounding itself (which objects it names) is not scored here; `eval sim` scores whole
 answers. Yes/no verdicts are also split by what the closest match shares with the asked label
 (``match_kind``): a model that decides on the shape alone says yes after "the orange sphere" to "a yellow
-sphere". ``--out`` writes the result as JSON.
+sphere". ``--out`` writes the result as JSON, each question's verdict included (``items``).
 """
 from __future__ import annotations
 
@@ -87,6 +87,7 @@ def probe(model_dir: Path, seeds: range, size: int = 336, progress: bool = True)
     right = {family: 0 for family in VERDICTS}
     asked = dict(right)
     by_match = {kind: [0, 0] for kind in MATCH_KINDS}  # yes/no verdicts: [right, asked]
+    items = []
     for seed in tqdm(seeds, desc="verdicts", disable=not progress):
         rgb, truth = render_truth(seed, size, size)
         facts, pixels = SceneFacts(truth), processor(rgb)
@@ -95,16 +96,22 @@ def probe(model_dir: Path, seeds: range, size: int = 336, progress: bool = True)
                 turn = sim.draw_turn(facts, seed, family, k, style="grounded")
                 if turn is None:
                     continue
-                correct = verdict_right(model, tokenizer, pixels, turn.question, *split_at_verdict(family, turn.answer))
+                before, verdict = split_at_verdict(family, turn.answer)
+                correct = verdict_right(model, tokenizer, pixels, turn.question, before, verdict)
                 right[family] += correct
                 asked[family] += 1
+                item = {"seed": seed, "family": family, "question": turn.question, "before": before,
+                        "verdict": verdict, "right": correct}
                 if family == "exists":
-                    tally = by_match[match_kind(facts, turn.fact["label"])]
+                    item["match"] = match_kind(facts, turn.fact["label"])
+                    tally = by_match[item["match"]]
                     tally[0], tally[1] = tally[0] + correct, tally[1] + 1
+                items.append(item)
     return {"model": str(model_dir), "seeds": f"{seeds.start}:{seeds.stop}", "asked": asked,
             "accuracy": {f: right[f] / asked[f] if asked[f] else float("nan") for f in VERDICTS},
             "exists_by_match": {kind: {"asked": n, "accuracy": r / n if n else float("nan")}
-                                for kind, (r, n) in by_match.items()}}
+                                for kind, (r, n) in by_match.items()},
+            "items": items}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

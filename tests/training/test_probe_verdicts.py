@@ -98,3 +98,10 @@ def test_probe_command_writes_accuracies(tmp_path, capsys):
     assert "teacher-forced grounding" in capsys.readouterr().out
     by_match = result["exists_by_match"]
     assert set(by_match) == set(MATCH_KINDS) and sum(k["asked"] for k in by_match.values()) == result["asked"]["exists"]
+    items = result["items"]
+    assert len(items) == sum(result["asked"].values())
+    for family in VERDICTS:
+        mine = [i["right"] for i in items if i["family"] == family]
+        assert len(mine) == result["asked"][family]
+        if mine:
+            assert sum(mine) / len(mine) == pytest.approx(result["accuracy"][family])
