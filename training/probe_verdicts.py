@@ -5,9 +5,8 @@
 Asks the `eval sim` questions whose ``grounded``-style answers (``llava-ros data generate --answers
 grounded``) reach a verdict after naming objects: yes/no ("The closest match to a red cone is the red
 cube [..], so no, ..."), counting ("Looking for cubes: the red cube [..], so there is one."), left/right and
-front/behind. The rules teacher's true answer is fed up to its verdict, and the verdict counts as
-right when greedy decoding continues with exactly its words ("no"; "are two"; "red cube", the object
-in front). So the score is how well the LLM decides from a correct
+front/behind (their two numbers compared: "Of 0.34 and 0.61, the first is smaller"). The rules teacher's true answer is fed up to its verdict, and the verdict counts as
+right when greedy decoding continues with exactly its words ("no"; "are two"; "smaller"). So the score is how well the LLM decides from a correct
 grounding. The grounding itself (which objects it names) is not scored here; `eval sim` scores whole
 answers. Yes/no verdicts are also split by what the closest match shares with the asked label
 (``match_kind``): a model that decides on the shape alone says yes after "the orange sphere" to "a yellow
@@ -36,8 +35,8 @@ from training.data.teachers.rules.conversation import closest_match
 VERDICTS = {
     "exists": re.compile(r"so (yes|no), there is"),
     "count": re.compile(r"so there ((?:is|are) \w+)\b"),
-    "left_of": re.compile(r"So (yes|no), the"),
-    "in_front_of": re.compile(r", so the (\w+ \w+) is in front of"),
+    "left_of": re.compile(r"the first is (smaller|larger)\. So (?:yes|no), the"),
+    "in_front_of": re.compile(r"the first is (smaller|larger), so the \w+ \w+ is in front of"),
 }
 
 
@@ -57,7 +56,7 @@ def match_kind(facts: SceneFacts, label: str) -> str:
 
 def split_at_verdict(family: str, answer: str) -> tuple[str, str]:
     """``(text before the verdict, the verdict)``: ``("... so ", "no")``, ``("... so there ", "are two")``,
-    ``("..., so the ", "red cube")``; a clear error if the answer has no verdict."""
+    ``("... 0.61, the first is ", "smaller")``; a clear error if the answer has no verdict."""
     match = VERDICTS[family].search(answer)
     if match is None:
         raise ValueError(f"no {family} verdict in {answer!r}")

@@ -23,9 +23,8 @@ def _expected(family, turn):
         return "yes" if fact["answer"] else "no"
     if family == "count":
         return f"{'is' if fact['n'] == 1 else 'are'} {count_word(fact['n']) if fact['n'] else 'no'}"
-    if family == "left_of":
-        return "yes" if _question_pair(turn.question)[0] == fact["a"] else "no"
-    return fact["a"]  # in_front_of: the nearer object is named first in the verdict
+    # left_of, in_front_of: the first object asked about is the left or the nearer one
+    return "smaller" if _question_pair(turn.question)[0] == fact["a"] else "larger"
 
 
 def test_split_at_verdict_finds_each_familys_decision():

@@ -70,6 +70,14 @@ def _question_pair(question):
     return a, b
 
 
+def _check_compared(answer: str, number: str, first_smaller: bool):
+    """A grounded relation answer compares the two numbers it stated, in their order, truthfully."""
+    x, y = re.findall(number, answer)
+    said = re.search(r"Of (\d\.\d\d) and (\d\.\d\d), the first is (smaller|larger)", answer)
+    assert said and said.groups() == (x, y, "smaller" if first_smaller else "larger"), answer
+    assert (float(x) < float(y)) == first_smaller, answer
+
+
 def check_fact(truth, fact, answer, style="direct", question=""):
     """Assert that the teacher's claim ``fact`` holds in ``truth`` and that ``answer`` states it in
     the rules teacher's answer ``style`` (``question``: the question it answers)."""
@@ -119,11 +127,15 @@ def check_fact(truth, fact, answer, style="direct", question=""):
         a, b = fact["a"], fact["b"]
         assert f"the {a} is to the left of the {b}" in answer or f"the {b} is to the right of the {a}" in answer
         assert _named(answer) == (list(_question_pair(question)) if style == "grounded" else [a, b]), answer
+        if style == "grounded":
+            _check_compared(answer, r"centred at (\d\.\d\d)", _question_pair(question)[0] == a)
     elif kind == "in_front_of":
         assert _depth(truth, vis[fact["a"]]) < _depth(truth, vis[fact["b"]])
         assert f"the {fact['a']} is in front of the {fact['b']}" in answer
         pair = [fact["a"], fact["b"]]
         assert _named(answer) == (list(_question_pair(question)) if style == "grounded" else pair), answer
+        if style == "grounded":
+            _check_compared(answer, r"about (\d\.\d\d) m", _question_pair(question)[0] == fact["a"])
     elif kind == "closest_to_robot":
         dist = {k: float(np.hypot(*o["position_world"][:2])) for k, o in vis.items()}
         assert fact["label"] == min(dist, key=dist.get)
