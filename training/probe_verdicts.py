@@ -4,13 +4,14 @@
 
 Asks the `eval sim` questions whose ``grounded``-style answers (``llava-ros data generate --answers
 grounded``) reach a verdict after naming objects: yes/no ("The closest match to a red cone is the red
-cube [..], so no, ..."), counting ("Looking for cubes: the red cube [..], so there is one."), left/right and
-front/behind (their two numbers compared: "Of 0.34 and 0.61, the first is smaller"). The rules teacher's true answer is fed up to its verdict, and the verdict counts as
-right when greedy decoding continues with exactly its words ("no"; "are two"; "smaller"). So the score is how well the LLM decides from a correct
-grounding. The grounding itself (which objects it names) is not scored here; `eval sim` scores whole
-answers. Yes/no verdicts are also split by what the closest match shares with the asked label
-(``match_kind``): a model that decides on the shape alone says yes after "the orange sphere" to "a yellow
-sphere". ``--out`` writes the result as JSON, each question's verdict included (``items``).
+cube, so no, ..."), counting ("Looking for cubes: the red cube [..], so there is one."), left/right and
+front/behind (their two numbers compared: "Of 0.34 and 0.61, the first is smaller"). The rules
+teacher's true answer is fed up to its verdict, and the verdict counts as right when greedy decoding
+continues with exactly its words ("no"; "are two"; "smaller"). So the score is how well the LLM decides
+from a correct grounding. The grounding itself (which objects it names) is not scored here; `eval sim`
+scores whole answers. Yes/no verdicts are also split by what the closest match shares with the asked
+label (``match_kind``): a model that decides on the shape alone says yes after "the orange sphere" to "a
+yellow sphere". ``--out`` writes the result as JSON, each question's verdict included (``items``).
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Teacher-forced verdicts: where each grounded answer decides, and the greedy check at that point."""
 import json
 import random
+import re
 
 import pytest
 import torch
@@ -50,8 +51,7 @@ def test_match_kind_says_what_the_grounded_object_shares_with_the_label():
         facts = SceneFacts(render_truth(seed)[1])
         for label in [o.label for o in facts.visible] + facts.absent_labels():
             kind, turn = match_kind(facts, label), sim.conversation.is_there(facts, random.Random(0), "grounded", label=label)
-            named = turn.answer.split(" is the ", 1)[1].split(" [")[0]  # "orange sphere" (size-free refs)
-            named_colour, named_shape = named.split()[-2:]
+            named_colour, named_shape = re.search(r"closest match to an? \w+ \w+ is the (\w+) (\w+),", turn.answer).groups()
             colour, shape = label.split()
             assert kind == {(True, True): "itself", (True, False): "same colour", (False, True): "same shape",
                             (False, False): "neither"}[(named_colour == colour, named_shape == shape)], turn.answer

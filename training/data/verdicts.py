@@ -10,7 +10,7 @@ one-question record. ``training.data.generate`` writes them to ``stage2_verdicts
 (``--kinds verdict``), to mix into a stage-2 pass.
 
 The colour-swap pair asks about an absent label whose closest match has its shape but another colour
-("Is there a yellow sphere?" - "The closest match to a yellow sphere is the orange sphere [..], so no"),
+("Is there a yellow sphere?" - "The closest match to a yellow sphere is the orange sphere, so no, ..."),
 and about that match itself. Drawn at random, absent labels mostly find a match of their own colour
 (``closest_match`` looks for the colour first), so "no" follows a different shape far more often than a
 different colour; v15 learnt to decide on the shape alone and said yes to 36 of 49 such held-out

@@ -128,12 +128,15 @@ def closest_match(facts: SceneFacts, label: str) -> SceneObject | None:
 
 
 def _verdict_after_match(facts: SceneFacts, label: str) -> str:
-    """ "The closest match to a red cylinder is the red cube [..], so no, there is no red cylinder." """
+    """ "The closest match to a red cylinder is the red cube, so no, there is no red cylinder. It is the
+    red cube [..]." The box follows the verdict, so that the decision compares the asked and the found
+    label a few tokens apart: with the box between them (v15, v16), models decided on the shape alone
+    and said yes after "the orange sphere" to "a yellow sphere" (docs/grounding.md, v16)."""
     match = closest_match(facts, label)
     if match is None:
         return f"I see no objects on the table, so no, there is no {label}."
     verdict = f"so yes, there is {_a(label)}" if match.label == label else f"so no, there is no {label}"
-    return f"The closest match to {_a(label)} is {match.ref()}, {verdict}."
+    return f"The closest match to {_a(label)} is the {match.label}, {verdict}. It is {match.ref()}."
 
 
 def where_is(facts: SceneFacts, rng: random.Random) -> Turn | None:
