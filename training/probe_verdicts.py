@@ -84,9 +84,6 @@ def verdict_right(model, tokenizer, pixels: torch.Tensor, question: str, before:
 def probe(model_dir: Path, seeds: range, size: int = 336, progress: bool = True) -> dict:
     model, tokenizer = load_model(model_dir).eval(), load_tokenizer(model_dir)
     processor = ImageProcessor(model.vision.config)
-    right = {family: 0 for family in VERDICTS}
-    asked = dict(right)
-    by_match = {kind: [0, 0] for kind in MATCH_KINDS}  # yes/no verdicts: [right, asked]
     items = []
     for seed in tqdm(seeds, desc="verdicts", disable=not progress):
         rgb, truth = render_truth(seed, size, size)
@@ -97,21 +94,24 @@ def probe(model_dir: Path, seeds: range, size: int = 336, progress: bool = True)
                 if turn is None:
                     continue
                 before, verdict = split_at_verdict(family, turn.answer)
-                correct = verdict_right(model, tokenizer, pixels, turn.question, before, verdict)
-                right[family] += correct
-                asked[family] += 1
                 item = {"seed": seed, "family": family, "question": turn.question, "before": before,
-                        "verdict": verdict, "right": correct}
+                        "verdict": verdict,
+                        "right": verdict_right(model, tokenizer, pixels, turn.question, before, verdict)}
                 if family == "exists":
                     item["match"] = match_kind(facts, turn.fact["label"])
-                    tally = by_match[item["match"]]
-                    tally[0], tally[1] = tally[0] + correct, tally[1] + 1
                 items.append(item)
-    return {"model": str(model_dir), "seeds": f"{seeds.start}:{seeds.stop}", "asked": asked,
-            "accuracy": {f: right[f] / asked[f] if asked[f] else float("nan") for f in VERDICTS},
-            "exists_by_match": {kind: {"asked": n, "accuracy": r / n if n else float("nan")}
-                                for kind, (r, n) in by_match.items()},
+    by_family = {f: [i["right"] for i in items if i["family"] == f] for f in VERDICTS}
+    by_match = {kind: [i["right"] for i in items if i.get("match") == kind] for kind in MATCH_KINDS}
+    return {"model": str(model_dir), "seeds": f"{seeds.start}:{seeds.stop}",
+            "asked": {f: len(r) for f, r in by_family.items()},
+            "accuracy": {f: _share(r) for f, r in by_family.items()},
+            "exists_by_match": {kind: {"asked": len(r), "accuracy": _share(r)} for kind, r in by_match.items()},
             "items": items}
+
+
+def _share(rights: list[bool]) -> float:
+    """The fraction of True in ``rights`` (NaN when empty)."""
+    return sum(rights) / len(rights) if rights else float("nan")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -22,11 +22,11 @@ def _pairs(facts: SceneFacts, relation) -> list[tuple]:
 
 
 def _compared(x: str, y: str, first_smaller: bool) -> str:
-    """ "Of 0.34 and 0.61, the first is smaller.": the grounded style states the comparison its verdict
+    """ "Of 0.34 and 0.61, the first is smaller" (unpunctuated): the grounded style states the comparison its verdict
     follows from right after the two numbers, so the decision reads two adjacent numbers, not two read
     across the boxes between them (the models' relation verdicts were wrong about 30% of the time that
     way; docs/grounding.md, v16)."""
-    return f"Of {x} and {y}, the first is {'smaller' if first_smaller else 'larger'}."
+    return f"Of {x} and {y}, the first is {'smaller' if first_smaller else 'larger'}"
 
 
 def left_right(facts: SceneFacts, rng: random.Random, style: str = "direct") -> Turn | None:
@@ -43,7 +43,7 @@ def left_right(facts: SceneFacts, rng: random.Random, style: str = "direct") -> 
     reason = (f"Looking at the image, {first.ref()} is centred at {at[0]} of the image width, "
               f"while {second.ref()} is centred at {at[1]}.")
     if style == "grounded":
-        reason += f" {_compared(*at, first_smaller=holds)}"
+        reason += f" {_compared(*at, first_smaller=holds)}."
     verdict = (f"So yes, the {a.label} is to the left of the {b.label}." if holds
                else f"So no, the {a.label} is to the right of the {b.label}, not to its left.")
     return Turn(question.format(a=a.label, b=b.label), f"{reason} {verdict}",
@@ -61,7 +61,7 @@ def front_behind(facts: SceneFacts, rng: random.Random, style: str = "direct") -
                            "Of the {a} and the {b}, which one stands nearer to the viewer?"])
     first, second = (a, b) if style == "grounded" else (near, far)
     at = (f"{first.depth_m:.2f}", f"{second.depth_m:.2f}")
-    compared = f". {_compared(*at, first_smaller=a is near)[:-1]}" if style == "grounded" else ""
+    compared = f". {_compared(*at, first_smaller=a is near)}" if style == "grounded" else ""
     answer = (f"The camera looks at the table from the front, so objects lower in the image are nearer. "
               f"{first.ref().capitalize()} is about {at[0]} m from the camera and "
               f"{second.ref()} about {at[1]} m{compared}, so the {near.label} is in front of the "
