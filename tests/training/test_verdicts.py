@@ -8,7 +8,7 @@ from training.data.llava_format import read_llava_json
 from training.data.scene_facts import SceneFacts
 from training.data.teachers.rules.reasoning import front_behind, left_right
 from training.data.teachers.rules.conversation import closest_match
-from training.data.verdicts import colour_swaps, verdict_turns
+from training.data.verdicts import SWAPS_PER_SCENE, colour_swaps, swap_turns, verdict_turns
 from tests.training.test_rules_teacher import check_fact
 
 RNG_SEEDS = range(10)
@@ -51,6 +51,25 @@ def test_colour_swaps_are_absent_and_match_by_shape_alone(truths, edge_truths):
     assert any(swaps), "no test scene has a colour swap; the drill's pair is untested"
 
 
+def test_swap_drills_pair_each_absent_label_with_its_match(truths, edge_truths):
+    drawn = set()
+    for truth in truths + edge_truths:
+        facts = SceneFacts(truth)
+        swaps = colour_swaps(facts)
+        for seed in RNG_SEEDS:
+            turns = swap_turns(facts, random.Random(seed))
+            assert len(turns) == 2 * min(SWAPS_PER_SCENE, len(swaps))
+            for turn in turns:
+                check_fact(truth, turn.fact, turn.answer, style="grounded", question=turn.question)
+            absent, present = turns[0::2], turns[1::2]
+            assert len({t.fact["label"] for t in absent}) == len(absent)
+            for no, yes in zip(absent, present):
+                assert no.fact["label"] in swaps and (no.fact["answer"], yes.fact["answer"]) == (False, True)
+                assert yes.fact["label"] == closest_match(facts, no.fact["label"]).label
+            drawn |= {t.fact["label"] for t in absent}
+    assert len(drawn) > SWAPS_PER_SCENE, "the drills never vary which absent labels they ask about"
+
+
 def test_generate_writes_one_record_per_question(tmp_path):
     paths = generate([21, 22], tmp_path, kinds=["verdict"], width=96, height=96, progress=False)
     assert set(paths) == {"verdicts", "images"} and paths["verdicts"].name == "stage2_verdicts.json"
@@ -60,3 +79,12 @@ def test_generate_writes_one_record_per_question(tmp_path):
                for r in records)
     assert len({r["id"] for r in records}) == len(records)
     assert {r["image"] for r in records} == {"000021.png", "000022.png"}
+
+
+def test_generate_writes_swap_drills_to_their_own_file(tmp_path):
+    paths = generate(range(21, 27), tmp_path, kinds=["swap"], width=96, height=96, progress=False)
+    assert set(paths) == {"swaps", "images"} and paths["swaps"].name == "stage2_swaps.json"
+    records = read_llava_json(paths["swaps"])
+    assert records and len(records) % 2 == 0 and len({r["id"] for r in records}) == len(records)
+    answers = [r["conversations"][1]["value"] for r in records]
+    assert all(", so no, " in a for a in answers[0::2]) and all(", so yes, " in a for a in answers[1::2])

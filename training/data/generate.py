@@ -15,6 +15,8 @@ Output (``--image_folder`` for the trainer is ``OUT/images``)::
                                      (training.data.regions), a separate file to mix into stage 2
     OUT/stage2_verdicts.json         kind "verdict", only when asked: one-question drills of the
                                      grounded answers' verdicts (training.data.verdicts)
+    OUT/stage2_swaps.json            kind "swap", only when asked: colour-swap yes/no pairs alone
+                                     (training.data.verdicts.swap_turns)
 
 Deterministic: the same seeds give the same files. Held-out seeds are refused before anything is
 rendered (:func:`sim.seeds.check_training_seed`).
@@ -42,16 +44,18 @@ from training.data.regions import region_turns
 from training.data.scene_facts import SceneFacts
 from training.data.teachers import KINDS, STAGE_OF_KIND, check_kind
 from training.data.teachers.rules import ANSWER_STYLES
-from training.data.verdicts import verdict_turns
+from training.data.verdicts import swap_turns, verdict_turns
 
 REGION_KIND = "region"  # built from the annotations, never by a teacher (see training.data.regions)
 VERDICT_KIND = "verdict"  # the rules teacher's grounded answers, one question per record (training.data.verdicts)
-DATA_KINDS = (*KINDS, REGION_KIND, VERDICT_KIND)
+SWAP_KIND = "swap"  # colour-swap yes/no pairs alone, one question per record (training.data.verdicts)
+DRILLS = {VERDICT_KIND: verdict_turns, SWAP_KIND: swap_turns}  # one-question-per-record kinds
+DATA_KINDS = (*KINDS, REGION_KIND, *DRILLS)
 # Output file of each kind: key in generate()'s result → file name.
 FILES = {"stage1": "stage1_captions.json", "stage2": "stage2_instruct.json", "regions": "stage2_regions.json",
-         "verdicts": "stage2_verdicts.json"}
+         "verdicts": "stage2_verdicts.json", "swaps": "stage2_swaps.json"}
 FILE_OF_KIND = {**{kind: f"stage{stage}" for kind, stage in STAGE_OF_KIND.items()}, REGION_KIND: "regions",
-                VERDICT_KIND: "verdicts"}
+                VERDICT_KIND: "verdicts", SWAP_KIND: "swaps"}
 IMAGES_DIR = "images"
 
 
@@ -100,15 +104,15 @@ def records_for(teacher, truth: dict, image: str, seed: int, name: str, kinds: I
                 variants: int = 1) -> dict[str, list[dict]]:
     """``variants`` LLaVA records per kind (different draws of questions and phrasing) of the scene
     ``name`` (:func:`scene_name`) of ``seed``, by output file (:data:`FILE_OF_KIND`). A region record
-    is skipped for a scene with no visible object; verdict turns are one record each."""
+    is skipped for a scene with no visible object; verdict and swap turns are one record each."""
     by_file: dict[str, list[dict]] = {}
     for kind in kinds:
         for v in range(variants):
             rng = random.Random(f"{seed}:{kind}" if v == 0 else f"{seed}:{kind}:{v}")
             suffix = "" if v == 0 else f"_{v}"
-            if kind == VERDICT_KIND:
+            if kind in DRILLS:
                 records = [make_record(f"sim{name}_{kind}{suffix}_{k}", image, [(t.question, t.answer)])
-                           for k, t in enumerate(verdict_turns(SceneFacts(truth), rng))]
+                           for k, t in enumerate(DRILLS[kind](SceneFacts(truth), rng))]
             else:
                 turns = (region_turns(SceneFacts(truth), rng) if kind == REGION_KIND
                          else teacher.respond(truth, kind, rng))

@@ -15,6 +15,12 @@ and about that match itself. Drawn at random, absent labels mostly find a match 
 (``closest_match`` looks for the colour first), so "no" follows a different shape far more often than a
 different colour; v15 learnt to decide on the shape alone and said yes to 36 of 49 such held-out
 questions (docs/grounding.md, v16).
+
+Swap drills (``--kinds swap``, ``stage2_swaps.json``) are colour-swap pairs alone, up to
+:data:`SWAPS_PER_SCENE` per scene. Taught by its decisions alone, a model that decides on the shape sits
+at the prior between "itself" and "same shape" (v17: p(yes) about 0.6 after both "the yellow sphere" and
+"the orange sphere", teacher-forced); in these records the colour is the only thing that tells the two
+answers apart (docs/grounding.md, v18).
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from training.data.teachers.rules.reasoning import front_behind, left_right
 
 STYLE = "grounded"
 TRIES = 20  # draws of a yes/no question to find one with the wanted answer
+SWAPS_PER_SCENE = 2  # colour-swap pairs per scene in the swap drills
 
 
 def colour_swaps(facts: SceneFacts) -> list[str]:
@@ -37,6 +44,19 @@ def colour_swaps(facts: SceneFacts) -> list[str]:
     shapes = sorted({o.shape for o in facts.visible})
     absent = set(facts.absent_labels())
     return [f"{c} {s}" for s in shapes for c in COLOURS if c not in seen and f"{c} {s}" in absent]
+
+
+def swap_pair(facts: SceneFacts, rng: random.Random, label: str) -> list[Turn]:
+    """Yes/no about the absent ``label`` (a :func:`colour_swaps` label), then about its closest match."""
+    return [is_there(facts, rng, style=STYLE, label=asked) for asked in (label, closest_match(facts, label).label)]
+
+
+def swap_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
+    """Up to :data:`SWAPS_PER_SCENE` colour-swap pairs on different labels, drawn at random (none where
+    the scene has no colour swap)."""
+    swaps = colour_swaps(facts)
+    return [turn for label in rng.sample(swaps, min(SWAPS_PER_SCENE, len(swaps)))
+            for turn in swap_pair(facts, rng, label)]
 
 
 def verdict_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
@@ -52,9 +72,7 @@ def verdict_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
                 break
     swaps = colour_swaps(facts)
     if swaps:
-        label = rng.choice(swaps)
-        for asked in (label, closest_match(facts, label).label):
-            turns.append(is_there(facts, rng, style=STYLE, label=asked))
+        turns += swap_pair(facts, rng, rng.choice(swaps))
     for ask in (left_right, front_behind, how_many):
         turn = ask(facts, rng, style=STYLE)
         if turn is not None:
