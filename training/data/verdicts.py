@@ -17,10 +17,10 @@ different colour; v15 learnt to decide on the shape alone and said yes to 36 of 
 questions (docs/grounding.md, v16).
 
 Swap drills (``--kinds swap``, ``stage2_swaps.json``) are colour-swap pairs alone, up to
-:data:`SWAPS_PER_SCENE` per scene. Taught by its decisions alone, a model that decides on the shape sits
-at the prior between "itself" and "same shape" (v17: p(yes) about 0.6 after both "the yellow sphere" and
-"the orange sphere", teacher-forced); in these records the colour is the only thing that tells the two
-answers apart (docs/grounding.md, v18).
+:data:`SWAPS_PER_SCENE` per scene. v17 still compared only the shapes: after "the orange sphere" and
+after "the yellow sphere" alike (asked about a yellow sphere, teacher-forced), its p(yes) was about 0.6,
+the share of "yes" among the drill records whose match has the asked shape. In a swap pair only the
+colour tells "no" from "yes" (docs/grounding.md, v18).
 """
 from __future__ import annotations
 
