@@ -137,6 +137,27 @@ def test_stage2_vision_trains_the_tower_too_at_its_own_lr(pipeline):
     assert [all(id(p) in tower for p in g["params"]) for g in groups] == [False, False, True, True]
 
 
+def test_tower_phrases_tunes_only_the_tower_and_saves_the_checkpoint_around_it(pipeline):
+    world, start = pipeline["world"], pipeline["stage2"]["final"]
+    out = world["root"] / "tower_phrases"
+    cfg = load_config(CONFIGS / "tower_phrases.yaml", QUICK + [
+        f"model.init_from={start}", f"data.train_json={world['stage1']}", f"run.output_dir={out}",
+        "optim.lr=1e-2", "optim.vision_lr=1e-3"])
+    trainer = Trainer(cfg)
+    before = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+    final = trainer.train()
+    trainer.close()
+    changed = {k for k, v in trainer.model.state_dict().items() if not torch.equal(before[k], v)}
+    assert prefixes(changed) == {"vision", "head"}
+    groups = trainer.optimizer.param_groups  # the head at optim.lr, the tower at optim.vision_lr
+    assert [g["initial_lr"] for g in groups] == [1e-2] * 2 + [1e-3] * 2
+    # The saved folder is the stage-2 model with the tuned tower in place and no head.
+    tuned, original = load_pretrained(final)[0].state_dict(), load_pretrained(start)[0].state_dict()
+    assert tuned.keys() == original.keys()
+    assert prefixes({k for k in tuned if not torch.equal(tuned[k], original[k])}) == {"vision"}
+    assert all(torch.equal(tuned["vision." + k], v) for k, v in trainer.model.vision.state_dict().items())
+
+
 def test_final_llava_folder_loads_and_scores(pipeline):
     model, tokenizer = load_pretrained(pipeline["stage2"]["final"])
     trainer = pipeline["stage2"]["trainer"]

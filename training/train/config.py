@@ -40,7 +40,7 @@ class ModelConfig:
     clip_text: dict[str, Any] = field(default_factory=dict)  # clip stage: CLIPTextConfig kwargs
     projection_dim: int = 64  # clip stage: shared image-text embedding size
     patch_phrase_weight: float = 1.0  # clip_dense stage: weight of the patch–phrase loss (patch_phrases.py)
-    background_weight: float = 1.0  # clip_dense stage: class weight of "table" patches (~95% of all patches)
+    background_weight: float = 1.0  # clip_dense, tower_phrases: class weight of "table" patches (~95% of all)
     inference_template: str = "vicuna_v1"  # template recorded in the saved llava config
 
     def __post_init__(self) -> None:

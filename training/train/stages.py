@@ -49,6 +49,10 @@ register_stage(Stage("stage2", "llava", ("projector", "llm"), "instruction tunin
 # better than the model does (training.probe_tower), so the answers' loss is left to reach it.
 register_stage(Stage("stage2_vision", "llava", ("vision", "projector", "llm"),
                      "instruction tuning with the vision tower trained too"))
+# Not in the paper either: it did not move the probe, so the tower gets the patch labels themselves
+# (tower_phrases.py); a stage-2 pass follows.
+register_stage(Stage("tower_phrases", "llava_tower", ("vision", "head"),
+                     "the vision tower of a LLaVA checkpoint learns each patch's object phrase"))
 
 
 def _matches(name: str, prefixes: tuple[str, ...]) -> bool:

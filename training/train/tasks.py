@@ -8,6 +8,8 @@
 - ``causal_lm``: ``AutoModelForCausalLM`` (Llama config) from scratch on conversation text; saves a
   transformers folder with the tokenizer, which ``model.text.pretrained_path`` loads.
 - ``llava``: :class:`llava_ros.model.LlavaModel`; saves with :func:`llava_ros.model.save_pretrained`.
+- ``llava_tower``: the vision tower of a LLaVA checkpoint (``model.init_from``) plus a patch–phrase head
+  (``tower_phrases.py``); saves that checkpoint with the tuned tower, in the ``llava`` layout.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from training.train.config import TrainConfig
 from training.train.datasets import (CaptionDataset, ConversationDataset, ImageLoader, PatchPhraseDataset,
                                      read_records)
 from training.train.patch_phrases import PHRASES
+from training.train.tower_phrases import TowerPhrases
 
 FROM_TOKENIZER = ("vocab_size", "bos_token_id", "eos_token_id", "pad_token_id")
 
@@ -251,7 +254,32 @@ class LlavaTask(Task):
         save_pretrained(model, tokenizer, folder)
 
 
-TASKS: dict[str, Task] = {task.name: task for task in (ClipTask(), DenseClipTask(), CausalLMTask(), LlavaTask())}
+class LlavaTowerTask(Task):
+    name = "llava_tower"
+
+    def build(self, cfg):
+        if cfg.model.init_from is None:
+            raise ValueError("the llava_tower task tunes the vision tower of a LLaVA checkpoint; set model.init_from")
+        model, tokenizer = load_pretrained(cfg.model.init_from)
+        return TowerPhrases(model.vision, cfg.model.background_weight), tokenizer
+
+    def dataset(self, cfg, model, tokenizer):
+        images = ImageLoader(cfg.data.image_folder, ImageProcessor(model.vision.config))
+        return PatchPhraseDataset(read_records(cfg.data.train_json), tokenizer, cfg.data.max_length, images,
+                                  cfg.data.strip_boxes, grid=model.grid)
+
+    def loss(self, model, batch):
+        return model(batch["pixel_values"], batch["patch_targets"])
+
+    def save(self, cfg, model, tokenizer, folder):
+        """The init_from checkpoint with this tower in place of its own; the head is dropped."""
+        llava, _ = load_pretrained(cfg.model.init_from)
+        llava.vision.load_state_dict(model.vision.state_dict())
+        save_pretrained(llava, tokenizer, folder)
+
+
+TASKS: dict[str, Task] = {task.name: task for task in (ClipTask(), DenseClipTask(), CausalLMTask(), LlavaTask(),
+                                                       LlavaTowerTask())}
 
 
 def get_task(name: str) -> Task:

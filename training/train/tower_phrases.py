@@ -1,0 +1,50 @@
+"""Supervised patch–phrase tuning of a LLaVA checkpoint's vision tower (stage ``tower_phrases``).
+
+The tower that the `clip_dense` stage pretrains reads colour from its patches but not shape: a linear
+probe of the features the projector receives names an object's colour 100% of the time and its shape
+71% (``training.probe_tower``), and the model answers shape questions about as well as that. Training
+the tower on the answers' own loss (``stage2_vision``) did not move the probe.
+
+This stage gives the tower the signal directly. A linear head over the tower's selected hidden layer
+(exactly the features the projector reads) classifies every patch as one of ``PHRASES`` ("table",
+"red cube", ...), with the caption's boxes saying which (``patch_phrases.patch_targets``) and a low
+class weight for the ~95% of patches that show the table. Only the tower and the head train; the saved
+model is the ``model.init_from`` checkpoint with its tower replaced, and the head is dropped. The
+tower's features move, so a stage-2 pass follows that lets the projector and the LLM read them.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from llava_ros.model.vision import VisionTower
+from training.train.patch_phrases import PHRASES
+
+
+class TowerPhrases(nn.Module):
+    """A LLaVA vision tower plus a linear patch–phrase head; ``forward`` returns the weighted cross-entropy."""
+
+    def __init__(self, vision: VisionTower, background_weight: float = 1.0):
+        super().__init__()
+        grid = int(vision.num_image_tokens ** 0.5)
+        if grid * grid != vision.num_image_tokens:
+            raise ValueError(f"patch–phrase targets need a square patch grid and one token per patch; the tower gives "
+                             f"{vision.num_image_tokens} tokens (select_feature={vision.config.select_feature!r})")
+        if background_weight <= 0:
+            raise ValueError(f"background_weight must be > 0, got {background_weight}")
+        self.vision, self.grid = vision, grid
+        self.head = nn.Linear(vision.hidden_size, len(PHRASES))
+        class_weights = torch.ones(len(PHRASES))
+        class_weights[0] = background_weight  # PHRASES[0] is the background phrase
+        self.register_buffer("class_weights", class_weights, persistent=False)
+
+    def logits(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """(B, 3, H, W) → (B, patches, len(PHRASES))."""
+        return self.head(self.vision(pixel_values))
+
+    def forward(self, pixel_values: torch.Tensor, patch_targets: torch.Tensor) -> torch.Tensor:
+        logits = self.logits(pixel_values)
+        if patch_targets.shape != logits.shape[:2]:
+            raise ValueError(f"patch_targets {tuple(patch_targets.shape)} do not match the tower's "
+                             f"{tuple(logits.shape[:2])} (images, patches)")
+        return nn.functional.cross_entropy(logits.flatten(0, 1), patch_targets.flatten(), weight=self.class_weights)
