@@ -71,3 +71,48 @@ def test_targets_for_another_grid_are_refused():
 def test_background_weight_must_be_positive():
     with pytest.raises(ValueError, match="background_weight must be > 0"):
         TowerPhrases(tiny_tower(), background_weight=0)
+
+
+def test_the_anchor_holds_the_features_near_the_starting_towers():
+    torch.manual_seed(1)
+    pixels = torch.randn(4, 3, 32, 32)
+    targets = torch.randint(1, len(PHRASES), (4, 16))
+    with torch.no_grad():
+        start = tiny_tower()(pixels)
+    drift = {}
+    for weight in (0.0, 10.0):
+        model = TowerPhrases(tiny_tower(), anchor_weight=weight)
+        optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+        for _ in range(40):
+            optimiser.zero_grad()
+            model(pixels, targets).backward()
+            optimiser.step()
+        with torch.no_grad():
+            drift[weight] = ((model.vision(pixels) - start).norm() / start.norm()).item()
+            reference = model.reference(pixels) if weight else None
+        if weight:
+            torch.testing.assert_close(reference, start)  # the copy never trained
+    assert drift[10.0] < drift[0.0] / 2, drift
+
+
+def test_the_anchor_term_is_the_relative_squared_distance():
+    model = TowerPhrases(tiny_tower(), anchor_weight=0.5)
+    assert not any(p.requires_grad for p in model.reference.parameters())
+    model.train()
+    assert model.vision.training and not model.reference.training
+    pixels, targets = torch.randn(2, 3, 32, 32), torch.zeros(2, 16, dtype=torch.long)
+    with torch.no_grad():
+        unmoved = model(pixels, targets)
+        torch.testing.assert_close(unmoved, torch.nn.functional.cross_entropy(
+            model.logits(pixels).flatten(0, 1), targets.flatten()))  # zero distance at the start
+        for p in model.vision.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+        features, reference = model.vision(pixels), model.reference(pixels)
+        expected = torch.nn.functional.cross_entropy(model.head(features).flatten(0, 1), targets.flatten()) + \
+            0.5 * (features - reference).pow(2).sum() / reference.pow(2).sum()
+        torch.testing.assert_close(model(pixels, targets), expected)
+
+
+def test_anchor_weight_must_not_be_negative():
+    with pytest.raises(ValueError, match="anchor_weight must be >= 0"):
+        TowerPhrases(tiny_tower(), anchor_weight=-1)

@@ -41,6 +41,7 @@ class ModelConfig:
     projection_dim: int = 64  # clip stage: shared image-text embedding size
     patch_phrase_weight: float = 1.0  # clip_dense stage: weight of the patch–phrase loss (patch_phrases.py)
     background_weight: float = 1.0  # clip_dense, tower_phrases: class weight of "table" patches (~95% of all)
+    anchor_weight: float = 0.0  # tower_phrases stage: pull of the features towards the starting tower's
     inference_template: str = "vicuna_v1"  # template recorded in the saved llava config
 
     def __post_init__(self) -> None:

@@ -261,7 +261,7 @@ class LlavaTowerTask(Task):
         if cfg.model.init_from is None:
             raise ValueError("the llava_tower task tunes the vision tower of a LLaVA checkpoint; set model.init_from")
         model, tokenizer = load_pretrained(cfg.model.init_from)
-        return TowerPhrases(model.vision, cfg.model.background_weight), tokenizer
+        return TowerPhrases(model.vision, cfg.model.background_weight, cfg.model.anchor_weight), tokenizer
 
     def dataset(self, cfg, model, tokenizer):
         images = ImageLoader(cfg.data.image_folder, ImageProcessor(model.vision.config))
