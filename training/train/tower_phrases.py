@@ -1,8 +1,8 @@
 """Supervised patch–phrase tuning of a LLaVA checkpoint's vision tower (stage ``tower_phrases``).
 
-The tower that the `clip_dense` stage pretrains reads colour from its patches but not shape: a linear
-probe of the features the projector receives names an object's colour 100% of the time and its shape
-71% (``training.probe_tower``), and the model answers shape questions about as well as that. Training
+The tower that the `clip_dense` stage pretrains reads colour from its patches but not shape: on v10 to
+v19, a linear probe of the features the projector receives names an object's colour 100% of the time and
+its shape 71% (``training.probe_tower``), and the model answers shape questions about as well as that. Training
 the tower on the answers' own loss (``stage2_vision``) did not move the probe.
 
 This stage gives the tower the signal directly. A linear head over the tower's selected hidden layer
@@ -11,7 +11,7 @@ This stage gives the tower the signal directly. A linear head over the tower's s
 class weight for the ~95% of patches that show the table. Only the tower and the head train; the saved
 model is the ``model.init_from`` checkpoint with its tower replaced, and the head is dropped.
 
-Unanchored, the tower learns shape but its features become new ones altogether (on the shipped model,
+Unanchored, the tower learns shape but its features become new ones altogether (from v19,
 2,000 steps left a cosine of 0.22 to the old features and 2.5 times their norm), and the LLM that read
 the old ones answers gibberish. ``anchor_weight`` keeps them near a frozen copy of the starting tower:
 it adds that weight times the squared distance to the copy's features, relative to their squared norm.
