@@ -6,7 +6,7 @@ from transformers import CLIPVisionModel
 
 from training.probe_patches import main as probe_main
 from training.train.config import load_config
-from training.train.patch_phrases import BACKGROUND, PHRASES, patch_targets, phrase_of
+from training.train.patch_phrases import BACKGROUND, PHRASES, patch_targets, phrase_class_weights, phrase_of
 from training.train.trainer import Trainer
 from tests.training.test_train_stages import CONFIGS, make_world, stage_overrides
 
@@ -76,3 +76,11 @@ def test_probe_refuses_runs_without_dense_checkpoints(tmp_path, capsys):
     assert probe_main(["--run", str(tmp_path), "--quiet"]) == 2
     assert "no checkpoints/step_*" in capsys.readouterr().err
 
+
+
+def test_class_weights_lighten_only_the_table():
+    weights = phrase_class_weights(0.05)
+    assert weights.shape == (len(PHRASES),)
+    expected = torch.ones(len(PHRASES))
+    expected[PHRASES.index(BACKGROUND)] = 0.05
+    assert torch.equal(weights, expected)

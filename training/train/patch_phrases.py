@@ -24,6 +24,13 @@ PHRASES: tuple[str, ...] = (BACKGROUND,) + tuple(f"{c} {s}" for c in COLOURS for
 PHRASE_INDEX = {p: i for i, p in enumerate(PHRASES)}
 
 
+def phrase_class_weights(background_weight: float) -> torch.Tensor:
+    """Cross-entropy class weights over ``PHRASES``: 1 for every object phrase, ``background_weight`` for the table."""
+    weights = torch.ones(len(PHRASES))
+    weights[PHRASE_INDEX[BACKGROUND]] = background_weight
+    return weights
+
+
 def phrase_of(text: str) -> str | None:
     """"large red cube" → "red cube"; None when the text names no catalogue colour and shape."""
     colour, shape = first_colour(text), first_shape(text)

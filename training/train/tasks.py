@@ -29,7 +29,7 @@ from training.train.collate import pad_collate
 from training.train.config import TrainConfig
 from training.train.datasets import (CaptionDataset, ConversationDataset, ImageLoader, PatchPhraseDataset,
                                      read_records)
-from training.train.patch_phrases import PHRASES
+from training.train.patch_phrases import PHRASES, phrase_class_weights
 from training.train.tower_phrases import TowerPhrases
 
 FROM_TOKENIZER = ("vocab_size", "bos_token_id", "eos_token_id", "pad_token_id")
@@ -129,9 +129,7 @@ class DenseClip(nn.Module):
                  background_weight: float = 1.0):
         super().__init__()
         self.clip, self.phrase_weight = clip, phrase_weight
-        class_weights = torch.ones(len(PHRASES))
-        class_weights[0] = background_weight  # PHRASES[0] is the background phrase
-        self.register_buffer("class_weights", class_weights, persistent=False)
+        self.register_buffer("class_weights", phrase_class_weights(background_weight), persistent=False)
         phrases = pad_collate([{"input_ids": torch.tensor(tokenizer(p).input_ids + [tokenizer.eos_token_id])}
                                for p in PHRASES], tokenizer.pad_token_id)
         self.register_buffer("phrase_ids", phrases["input_ids"], persistent=False)

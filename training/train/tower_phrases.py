@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from llava_ros.model.vision import VisionTower
-from training.train.patch_phrases import PHRASES
+from training.train.patch_phrases import PHRASES, phrase_class_weights
 
 
 class TowerPhrases(nn.Module):
@@ -45,9 +45,7 @@ class TowerPhrases(nn.Module):
         # the starting tower, frozen (the stage trains only vision.* and head.*)
         self.reference = copy.deepcopy(vision).requires_grad_(False).eval() if anchor_weight else None
         self.head = nn.Linear(vision.hidden_size, len(PHRASES))
-        class_weights = torch.ones(len(PHRASES))
-        class_weights[0] = background_weight  # PHRASES[0] is the background phrase
-        self.register_buffer("class_weights", class_weights, persistent=False)
+        self.register_buffer("class_weights", phrase_class_weights(background_weight), persistent=False)
 
     def train(self, mode: bool = True) -> TowerPhrases:
         super().train(mode)
