@@ -17,6 +17,8 @@ Output (``--image_folder`` for the trainer is ``OUT/images``)::
                                      grounded answers' verdicts (training.data.verdicts)
     OUT/stage2_swaps.json            kind "swap", only when asked: colour-swap yes/no pairs alone
                                      (training.data.verdicts.swap_turns)
+    OUT/stage2_attributes.json       kind "attribute", only when asked: every colour and shape
+                                     question of each scene (training.data.attributes)
 
 Deterministic: the same seeds give the same files. Held-out seeds are refused before anything is
 rendered (:func:`sim.seeds.check_training_seed`).
@@ -44,18 +46,20 @@ from training.data.regions import region_turns
 from training.data.scene_facts import SceneFacts
 from training.data.teachers import KINDS, STAGE_OF_KIND, check_kind
 from training.data.teachers.rules import ANSWER_STYLES
+from training.data.attributes import attribute_turns
 from training.data.verdicts import swap_turns, verdict_turns
 
 REGION_KIND = "region"  # built from the annotations, never by a teacher (see training.data.regions)
 VERDICT_KIND = "verdict"  # the rules teacher's grounded answers, one question per record (training.data.verdicts)
 SWAP_KIND = "swap"  # colour-swap yes/no pairs alone, one question per record (training.data.verdicts)
-DRILLS = {VERDICT_KIND: verdict_turns, SWAP_KIND: swap_turns}  # one-question-per-record kinds
+ATTRIBUTE_KIND = "attribute"  # every colour and shape question of a scene, one per record (training.data.attributes)
+DRILLS = {VERDICT_KIND: verdict_turns, SWAP_KIND: swap_turns, ATTRIBUTE_KIND: attribute_turns}  # one question per record
 DATA_KINDS = (*KINDS, REGION_KIND, *DRILLS)
 # Output file of each kind: key in generate()'s result → file name.
 FILES = {"stage1": "stage1_captions.json", "stage2": "stage2_instruct.json", "regions": "stage2_regions.json",
-         "verdicts": "stage2_verdicts.json", "swaps": "stage2_swaps.json"}
+         "verdicts": "stage2_verdicts.json", "swaps": "stage2_swaps.json", "attributes": "stage2_attributes.json"}
 FILE_OF_KIND = {**{kind: f"stage{stage}" for kind, stage in STAGE_OF_KIND.items()}, REGION_KIND: "regions",
-                VERDICT_KIND: "verdicts", SWAP_KIND: "swaps"}
+                VERDICT_KIND: "verdicts", SWAP_KIND: "swaps", ATTRIBUTE_KIND: "attributes"}
 IMAGES_DIR = "images"
 
 
@@ -104,7 +108,7 @@ def records_for(teacher, truth: dict, image: str, seed: int, name: str, kinds: I
                 variants: int = 1) -> dict[str, list[dict]]:
     """``variants`` LLaVA records per kind (different draws of questions and phrasing) of the scene
     ``name`` (:func:`scene_name`) of ``seed``, by output file (:data:`FILE_OF_KIND`). A region record
-    is skipped for a scene with no visible object; verdict and swap turns are one record each."""
+    is skipped for a scene with no visible object; drill turns (:data:`DRILLS`) are one record each."""
     by_file: dict[str, list[dict]] = {}
     for kind in kinds:
         for v in range(variants):

@@ -29,11 +29,22 @@ def _cap(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def colour_of(facts: SceneFacts, rng: random.Random) -> Turn | None:
-    candidates = [(o, ref) for o in facts.visible if (ref := facts.unique_reference(o)) and o.colour not in ref]
-    if not candidates:
+def _askable(facts: SceneFacts, rng: random.Random, hidden: str, obj: SceneObject | None
+             ) -> tuple[SceneObject, str] | None:
+    """(object, reference) for a question about the attribute ``hidden`` ("colour" or "shape") of ``obj``
+    (default: one drawn at random): a reference that singles it out without naming that attribute."""
+    candidates = [(o, ref) for o in facts.visible
+                  if (ref := facts.unique_reference(o)) and getattr(o, hidden) not in ref]
+    if obj is not None:
+        candidates = [(o, ref) for o, ref in candidates if o is obj]
+    return rng.choice(candidates) if candidates else None
+
+
+def colour_of(facts: SceneFacts, rng: random.Random, obj: SceneObject | None = None) -> Turn | None:
+    """What colour is the object a reference without its colour names (``obj``, or one drawn)?"""
+    if (asked := _askable(facts, rng, "colour", obj)) is None:
         return None
-    obj, ref = rng.choice(candidates)
+    obj, ref = asked
     question = rng.choice(["What colour is the {r}?", "What is the colour of the {r} in the image?",
                            "Which colour does the {r} have?", "Can you tell me the colour of the {r}?"])
     answer = rng.choice(["The {r} is {c}: it is {o}.", "It is {c}. The {r} in the image is {o}.",
@@ -42,11 +53,11 @@ def colour_of(facts: SceneFacts, rng: random.Random) -> Turn | None:
                 {"type": "colour", "label": obj.label, "colour": obj.colour})
 
 
-def shape_of(facts: SceneFacts, rng: random.Random) -> Turn | None:
-    candidates = [(o, ref) for o in facts.visible if (ref := facts.unique_reference(o)) and o.shape not in ref]
-    if not candidates:
+def shape_of(facts: SceneFacts, rng: random.Random, obj: SceneObject | None = None) -> Turn | None:
+    """What shape is the object a reference without its shape names (``obj``, or one drawn)?"""
+    if (asked := _askable(facts, rng, "shape", obj)) is None:
         return None
-    obj, ref = rng.choice(candidates)
+    obj, ref = asked
     question = rng.choice(["What shape is the {r}?", "What kind of object is the {r}?",
                            "Describe the shape of the {r}."])
     answer = rng.choice(["The {r} is a {s}: {o}.", "It is a {s}, {o}.", "A {s}. It is {o}."])

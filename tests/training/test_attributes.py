@@ -1,0 +1,62 @@
+"""Attribute drills on real rendered scenes: a colour and a shape question about every object that a
+reference without that attribute singles out, true answers, one question per record."""
+import random
+
+from sim.catalogue import COLOURS, SHAPES
+from training.data.attributes import attribute_turns
+from training.data.generate import generate
+from training.data.llava_format import read_llava_json
+from training.data.scene_facts import SceneFacts
+from training.data.teachers.rules.conversation import colour_of, shape_of
+from tests.training.test_rules_teacher import check_fact
+
+
+def _askable(facts, hidden):
+    """Labels of the visible objects that a reference without the attribute ``hidden`` singles out."""
+    return [o.label for o in facts.left_to_right()
+            if (ref := facts.unique_reference(o)) and getattr(o, hidden) not in ref]
+
+
+def test_every_askable_object_gets_its_colour_and_shape_question(truths, edge_truths):
+    asked_any = set()
+    for truth in truths + edge_truths:
+        facts = SceneFacts(truth)
+        turns = attribute_turns(facts, random.Random(0))
+        for turn in turns:
+            check_fact(truth, turn.fact, turn.answer, question=turn.question)
+            obj = facts.find(turn.fact["label"])
+            assert obj.box in turn.answer  # the answer grounds the object it names
+            hidden = turn.fact["type"]  # a colour question does not name the colour, nor a shape one the shape
+            assert not any(word in turn.question for word in (COLOURS if hidden == "colour" else SHAPES))
+        for hidden in ("colour", "shape"):
+            assert [t.fact["label"] for t in turns if t.fact["type"] == hidden] == _askable(facts, hidden)
+        asked_any |= {t.fact["type"] for t in turns}
+        if not facts.visible:
+            assert turns == []
+    assert asked_any == {"colour", "shape"}, "no test scene allows both kinds of question"
+
+
+def test_a_question_about_an_object_no_reference_singles_out_is_not_asked(truths):
+    refused = 0
+    for truth in truths:
+        facts = SceneFacts(truth)
+        for ask, hidden in ((colour_of, "colour"), (shape_of, "shape")):
+            for obj in facts.visible:
+                turn = ask(facts, random.Random(0), obj)
+                if obj.label in _askable(facts, hidden):
+                    assert turn.fact["label"] == obj.label
+                else:
+                    assert turn is None
+                    refused += 1
+    assert refused, "every object of the test scenes is askable; the refusal is untested"
+
+
+def test_generate_writes_attribute_drills_to_their_own_file(tmp_path):
+    paths = generate(range(21, 25), tmp_path, kinds=["attribute"], width=96, height=96, progress=False)
+    assert set(paths) == {"attributes", "images"} and paths["attributes"].name == "stage2_attributes.json"
+    records = read_llava_json(paths["attributes"])
+    assert records and len({r["id"] for r in records}) == len(records)
+    assert all(len(r["conversations"]) == 2 and r["conversations"][0]["value"].startswith("<image>\n")
+               for r in records)
+    questions = [r["conversations"][0]["value"] for r in records]
+    assert any("colour" in q for q in questions) and any("shape" in q or "kind of" in q for q in questions)

@@ -1,0 +1,25 @@
+"""Attribute drills: every colour and shape question a scene allows, one question per record (not in the paper).
+
+A colour question names its object by shape or size alone ("What colour is the cylinder?"), so the
+answer must first find that object; a shape question names it by colour. In the instruction data they
+are two of six conversation questions: 1,246 colour turns among the 129,190 records that v21 and v22
+trained on. Both answer colour questions right only 0.605 of the time over 120 held-out scenes, while
+v22's tower names held-out shapes 0.992 of the time (docs/grounding.md, v22). These records ask about each
+visible object that such a reference singles out: its colour, then its shape, each in the rules
+teacher's phrasing. ``training.data.generate`` writes them to ``stage2_attributes.json`` when asked
+(``--kinds attribute``), to mix into a stage-2 pass.
+"""
+from __future__ import annotations
+
+import random
+
+from training.data.scene_facts import SceneFacts
+from training.data.teachers.base import Turn
+from training.data.teachers.rules.conversation import colour_of, shape_of
+
+
+def attribute_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
+    """For each visible object, left to right: its colour question, then its shape question, each where
+    a reference without that attribute singles the object out."""
+    return [turn for obj in facts.left_to_right() for ask in (colour_of, shape_of)
+            if (turn := ask(facts, rng, obj)) is not None]
