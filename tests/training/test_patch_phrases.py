@@ -77,7 +77,6 @@ def test_probe_refuses_runs_without_dense_checkpoints(tmp_path, capsys):
     assert "no checkpoints/step_*" in capsys.readouterr().err
 
 
-
 def test_class_weights_lighten_only_the_table():
     weights = phrase_class_weights(0.05)
     assert weights.shape == (len(PHRASES),)

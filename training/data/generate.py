@@ -41,12 +41,12 @@ from sim.layout import sample_layout
 from sim.scene import SceneConfig, TabletopScene
 from sim.seeds import check_training_seed, parse_seed_range
 from training.data import teachers
+from training.data.attributes import attribute_turns
 from training.data.llava_format import make_record, write_llava_json
 from training.data.regions import region_turns
 from training.data.scene_facts import SceneFacts
 from training.data.teachers import KINDS, STAGE_OF_KIND, check_kind
 from training.data.teachers.rules import ANSWER_STYLES
-from training.data.attributes import attribute_turns
 from training.data.verdicts import swap_turns, verdict_turns
 
 REGION_KIND = "region"  # built from the annotations, never by a teacher (see training.data.regions)
