@@ -65,8 +65,11 @@ def shape_of(facts: SceneFacts, rng: random.Random, obj: SceneObject | None = No
                 {"type": "shape", "label": obj.label, "shape": obj.shape})
 
 
-def how_many(facts: SceneFacts, rng: random.Random, style: str = "direct") -> Turn | None:
-    attrs = rng.choice([{"colour": rng.choice(list(COLOURS))}, {"shape": rng.choice(SHAPES)}, {}])
+def how_many(facts: SceneFacts, rng: random.Random, style: str = "direct", attrs: dict | None = None) -> Turn | None:
+    """How many objects of a colour, of a shape, or in all are there? ``attrs`` (``{"colour": c}``,
+    ``{"shape": s}`` or ``{}``) fixes what is counted; by default one of the three is drawn."""
+    if attrs is None:
+        attrs = rng.choice([{"colour": rng.choice(list(COLOURS))}, {"shape": rng.choice(SHAPES)}, {}])
     found = facts.matching(**attrs)
     n = len(found)
     colour, shape = attrs.get("colour"), attrs.get("shape")

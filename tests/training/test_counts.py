@@ -1,0 +1,51 @@
+"""Counting drills on real rendered scenes: every shape, every colour on the table and everything counted,
+true grounded answers, one question per record."""
+import random
+
+from sim.catalogue import COLOURS, SHAPES
+from training.data.counts import count_turns
+from training.data.generate import generate
+from training.data.llava_format import read_llava_json
+from training.data.scene_facts import SceneFacts
+from training.data.teachers.rules.conversation import how_many
+from tests.training.test_rules_teacher import check_fact
+
+
+def _counted(turn):
+    return turn.fact["shape"] or turn.fact["colour"] or "all"
+
+
+def test_every_shape_every_colour_on_the_table_and_everything_is_counted(truths, edge_truths):
+    nonzero = zero = 0
+    for truth in truths + edge_truths:
+        facts = SceneFacts(truth)
+        turns = count_turns(facts, random.Random(0))
+        for turn in turns:
+            assert turn.fact["type"] == "count"
+            check_fact(truth, turn.fact, turn.answer, style="grounded", question=turn.question)
+            nonzero, zero = nonzero + (turn.fact["n"] > 0), zero + (turn.fact["n"] == 0)
+        on_table = [c for c in COLOURS if any(o.colour == c for o in facts.visible)]
+        assert [_counted(t) for t in turns] == [*SHAPES, *on_table, "all"]
+    assert nonzero and zero, "the test scenes never count both some objects and none"
+
+
+def test_a_fixed_count_is_the_drawn_one_without_its_draws(truths):
+    """``attrs`` replaces only the draw of what to count: drawing it first, then fixing it, gives the turn
+    the default draw gives (so the earlier data regenerates unchanged), and the fixed set is counted."""
+    facts = SceneFacts(truths[0])
+    for seed in range(12):
+        rng = random.Random(seed)
+        attrs = rng.choice([{"colour": rng.choice(list(COLOURS))}, {"shape": rng.choice(SHAPES)}, {}])
+        assert how_many(facts, rng, "grounded", attrs) == how_many(facts, random.Random(seed), "grounded")
+    fixed = how_many(facts, random.Random(0), "grounded", {"shape": "cube"})
+    assert (fixed.fact["shape"], fixed.fact["colour"]) == ("cube", None) and "cube" in fixed.question
+
+
+def test_generate_writes_count_drills_to_their_own_file(tmp_path):
+    paths = generate(range(21, 25), tmp_path, kinds=["count"], width=96, height=96, progress=False)
+    assert set(paths) == {"counts", "images"} and paths["counts"].name == "stage2_counts.json"
+    records = read_llava_json(paths["counts"])
+    assert len(records) >= 4 * (len(SHAPES) + 2) and len({r["id"] for r in records}) == len(records)
+    assert all(len(r["conversations"]) == 2 and r["conversations"][0]["value"].startswith("<image>\n")
+               for r in records)
+    assert all("so there" in r["conversations"][1]["value"] for r in records)
