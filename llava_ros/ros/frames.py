@@ -1,8 +1,16 @@
-"""The perception node's camera buffer: the latest image and the depth/pose closest to it in time.
+"""The perception node's camera buffer: the latest images and the depth/pose closest to them in time.
 
 Thread-safe; callbacks store messages unconverted (cheap), a request takes a :class:`Snapshot`.
-Stale frames are never queued: only the newest image is kept, plus a few recent depth images and
-poses so the one closest in stamp to that image can be matched.
+Stale frames are never queued: a few recent images, depth images and poses are kept so that a
+request can be answered about the newest image whose depth (and pose) has arrived too.
+
+Why not simply the newest image: the sim (like most RGB-D drivers) publishes the colour image
+first and its depth image just after. A request that lands between the two would pair the new image
+with the previous depth image, which on a busy machine (the model saturating the CPU) is more than
+``SYNC_TOLERANCE_S`` older, so the answer would have boxes but no 3-D points. :meth:`FrameBuffer.snapshot`
+therefore takes the newest image that has its depth (and pose, once poses are published), as long as
+that image is still fresh enough for the request and at most ``COMPLETE_WITHIN_S`` older (by stamp) than
+the newest image, and the newest image otherwise.
 """
 from __future__ import annotations
 
@@ -10,12 +18,14 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Callable
 
 from geometry_msgs.msg import PoseStamped
 from sensor_msgs.msg import CameraInfo, Image
 
-HISTORY = 5  # depth images / poses kept for stamp matching
+HISTORY = 5  # images / depth images / poses kept for stamp matching
 SYNC_TOLERANCE_S = 0.25  # a depth image or pose further than this from the image's stamp is not used
+COMPLETE_WITHIN_S = 1.0  # an earlier complete frame stands in for the newest image if at most this much older
 
 
 def stamp_s(msg) -> float:
@@ -39,8 +49,7 @@ def _closest(messages, t: float):
 class FrameBuffer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._image: Image | None = None
-        self._received_s = 0.0
+        self._images: deque[tuple[Image, float]] = deque(maxlen=HISTORY)  # (image, monotonic arrival)
         self._depths: deque[Image] = deque(maxlen=HISTORY)
         self._poses: deque[PoseStamped] = deque(maxlen=HISTORY)
         self._camera_info: CameraInfo | None = None
@@ -48,7 +57,7 @@ class FrameBuffer:
 
     def set_image(self, msg: Image) -> None:
         with self._lock:
-            self._image, self._received_s = msg, time.monotonic()
+            self._images.append((msg, time.monotonic()))
             self.image_count += 1
 
     def add_depth(self, msg: Image) -> None:
@@ -63,11 +72,22 @@ class FrameBuffer:
         with self._lock:
             self._camera_info = msg
 
-    def snapshot(self) -> Snapshot | None:
-        """The latest image with its closest depth and pose (None where none is close enough)."""
+    def _snapshot(self, image: Image, received_s: float) -> Snapshot:
+        t = stamp_s(image)
+        return Snapshot(image, received_s, _closest(self._depths, t), self._camera_info, _closest(self._poses, t))
+
+    def _complete(self, snap: Snapshot) -> bool:
+        """Has every stream that publishes at all a message matching this image?"""
+        return (snap.depth is not None or not self._depths) and (snap.pose is not None or not self._poses)
+
+    def snapshot(self, fresh: Callable[[Snapshot], bool] | None = None) -> Snapshot | None:
+        """The newest image whose depth and pose have arrived, among those at most ``COMPLETE_WITHIN_S``
+        older than the newest image that ``fresh`` accepts (all when None); the newest image (None where a
+        stream is not close enough) when none is complete."""
         with self._lock:
-            if self._image is None:
+            if not self._images:
                 return None
-            t = stamp_s(self._image)
-            return Snapshot(self._image, self._received_s, _closest(self._depths, t), self._camera_info,
-                            _closest(self._poses, t))
+            snaps = [self._snapshot(image, received) for image, received in reversed(self._images)]
+            newest_s = stamp_s(snaps[0].image)
+            return next((s for s in snaps if self._complete(s) and 0.0 <= newest_s - stamp_s(s.image) <= COMPLETE_WITHIN_S
+                         and (fresh is None or fresh(s))), snaps[0])

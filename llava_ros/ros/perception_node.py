@@ -111,11 +111,11 @@ class LlavaPerceptionNode(Node):
                 raise RequestError(f"bad image in request: {err}") from None
         if max_frame_age_s < 0 or not np.isfinite(max_frame_age_s):
             raise RequestError(f"invalid request: max_frame_age_s must be >= 0, got {max_frame_age_s}")
-        snapshot = self.frames.snapshot()
+        limit = float(max_frame_age_s or self.param("max_frame_age_s"))
+        snapshot = self.frames.snapshot(fresh=lambda snap: self._age_s(snap) <= limit)
         topic = self.resolve_topic_name(self.image_topic)
         if snapshot is None:
             raise RequestError(f"no camera frame received yet on {topic}")
-        limit = float(max_frame_age_s or self.param("max_frame_age_s"))
         age = self._age_s(snapshot)
         if age > limit:
             raise RequestError(f"latest camera frame is {age:.2f} s old; the limit is {limit:.2f} s (max_frame_age_s)")

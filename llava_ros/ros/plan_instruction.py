@@ -15,7 +15,9 @@ describes: ...``, see :mod:`training.data.regions`), whose answer is the box alo
 instruction asks it once, about the named object. A relation instruction first asks for a detailed
 description, which names every visible object, then grounds the anchor and each object named one by
 one with the referring prompt; the planner applies the relation itself on those boxes (the object on
-that side of the anchor nearest to it). A box that overlaps the anchor's by ``SAME_OBJECT_IOU`` or more
+that side of the anchor nearest to it). When none lies on that side (the description missed an
+object), it asks ``RELIST_QUESTION``, the model's counting listing, and grounds the objects that one
+names too. A box that overlaps the anchor's by ``SAME_OBJECT_IOU`` or more
 is the anchor under another name (the model may call one cube both "blue cube" and "blue sphere"), not
 an object beside it. Spatial reasoning on grounded boxes is exact, where asking
 the model "where is the object left of the red cube?" would rely on a question it was never tuned
@@ -34,10 +36,15 @@ from llava_ros.eval.answers import first_colour, first_shape, iou
 from training.data.regions import REFER_PROMPT
 
 LIST_QUESTION = "Describe the following image in detail."  # a detail instruction: names every object
-# Its answer names up to six objects with boxes, about 25 tokens each after a sentence of preamble;
+# Asked when the description names no object on the asked side of the anchor: a counting question,
+# whose grounded answer lists every object it counts with its box, left to right (the model's other
+# listing of the scene; a description asked twice is the same greedy answer twice).
+RELIST_QUESTION = "How many objects are there in the image?"
+LIST_QUESTIONS = (LIST_QUESTION, RELIST_QUESTION)
+# Their answers name up to six objects with boxes, about 25 tokens each after a sentence of preamble;
 # a budget of 128 tokens cut the fifth object's box off, and with it the object.
 LIST_TOKENS = 256
-MAX_CANDIDATES = 8  # objects of a description grounded one by one (the sim shows at most 6)
+MAX_CANDIDATES = 8  # objects of one listing grounded one by one (the sim shows at most 6)
 SAME_OBJECT_IOU = 0.5  # a box overlapping the anchor's this much is the anchor under another name
 SIZE_WORDS = ("small", "large")
 _VERB = re.compile(r"^(?:please\s+)?(?:pick\s+up|pick|grasp|grab|take|get|fetch|lift|find)\b\s*")
@@ -132,23 +139,29 @@ def grounding_question(instruction: Instruction) -> str:
 
 def answer_budget(question: str, requested: int = 0) -> int:
     """``max_new_tokens`` to ask ``question`` with: ``requested`` when set (0 = the node's default),
-    except that the description question gets ``LIST_TOKENS`` unless a budget was requested."""
-    return requested or (LIST_TOKENS if question == LIST_QUESTION else 0)
+    except that the listing questions get ``LIST_TOKENS`` unless a budget was requested."""
+    return requested or (LIST_TOKENS if question in LIST_QUESTIONS else 0)
 
 
-def candidate_phrases(instruction: Instruction, listed: Sequence[str]) -> list[str]:
-    """What a relation instruction grounds one by one: its anchor, then every other object the
-    description named (``listed``: its labels), each once, as ``"large red cube"`` phrases, at most
-    ``MAX_CANDIDATES`` in all."""
+def candidate_phrases(instruction: Instruction, listed: Sequence[str], grounded: Sequence[str] = ()) -> list[str]:
+    """What a relation instruction grounds one by one: its anchor, then every other object a listing
+    named (``listed``: its labels), each once, at most ``MAX_CANDIDATES`` in all, leaving out the
+    phrases already ``grounded``.
+
+    The phrases are colour and shape (``"red cube"``), without the listing's size words: the model
+    calls one object "small" and "large" in one description, and asking about each spelling would
+    spend the candidates on one object twice (seed 1000002025 of the grasp benchmark lost its target,
+    the ninth phrase, that way). The anchor keeps the instruction's own words."""
     anchor = instruction.anchor
     phrases = [anchor.phrase()]
     for label in listed:
         descriptor = Descriptor.parse(label)
         if anchor.match(label) == anchor.required():
             continue  # the anchor again ("large red cube" for "red cube")
-        if descriptor.names_something and descriptor.phrase() not in phrases:
-            phrases.append(descriptor.phrase())
-    return phrases[:MAX_CANDIDATES]
+        phrase = Descriptor(descriptor.colour, descriptor.shape).phrase()
+        if descriptor.names_something and phrase not in phrases:
+            phrases.append(phrase)
+    return [p for p in phrases if p not in grounded][:MAX_CANDIDATES]
 
 
 def label_referred(objects: Sequence, phrase: str) -> list:
@@ -229,6 +242,9 @@ def _choose_by_relation(instruction: Instruction, objects: list, grounded: str) 
         return Choice(None, f"no grounded {instruction.target.phrase()} {side} of the {anchor.label} "
                             f"(grounded: {grounded})")
     nearest = min(beside, key=lambda o: abs(_centre_u(o) - u0))
+    if not nearest.position_valid:  # the same object grounded again, on a frame with depth
+        nearest = next((o for o in beside if o.position_valid and iou(o.bbox_xyxy, nearest.bbox_xyxy) >= SAME_OBJECT_IOU),
+                       nearest)
     return _with_position(nearest, f"the {instruction.target.phrase()} nearest {side} of the {anchor.label}: "
                                    f"{nearest.label!r}")
 

@@ -13,7 +13,8 @@ How a planner talks to the perception node, step by step (see :func:`plan`):
 
 1. turn the instruction into grounding questions (:mod:`llava_ros.ros.plan_instruction`): one
    referring question for "the blue cylinder"; for "the object left of the red cube" a detailed
-   description first, then one referring question per object it names and for the anchor;
+   description first, then one referring question per object it names and for the anchor (and, when
+   none of those lies on the asked side, the same for a second listing, the counting question's);
 2. call ``ask_scene`` (``AskScene``) with each, about camera frames taken after the scene was set up;
 3. choose, among the answers' ``GroundedObject``s, the one the instruction means, with a valid
    3-D point (the node gives it in the world frame when the camera pose is known);
@@ -27,9 +28,9 @@ import sys
 
 from llava_ros.ask import DEFAULT_MODEL, check_model_folder
 from llava_ros.commandline import standalone_main
-from llava_ros.ros.plan_instruction import (answer_budget, candidate_phrases, choose_target, grounding_question,
-                                            label_referred, parse_instruction, picked_what_was_asked,
-                                            refer_question)
+from llava_ros.ros.plan_instruction import (RELIST_QUESTION, answer_budget, candidate_phrases, choose_target,
+                                            grounding_question, label_referred, parse_instruction,
+                                            picked_what_was_asked, refer_question)
 
 
 class AskFailed(Exception):
@@ -70,9 +71,13 @@ def plan(client, instruction: str, newer_than: float | None = None, max_new_toke
 
     try:
         if parsed.is_relation:
-            listed = [o.label for o in ask(result["question"])]
-            objects = [o for phrase in candidate_phrases(parsed, listed)
-                       for o in label_referred(ask(refer_question(phrase)), phrase)]
+            objects, grounded = [], []
+            for listing in (result["question"], RELIST_QUESTION):
+                phrases = candidate_phrases(parsed, [o.label for o in ask(listing)], grounded)
+                objects += [o for phrase in phrases for o in label_referred(ask(refer_question(phrase)), phrase)]
+                grounded += phrases
+                if choose_target(parsed, objects).target is not None:
+                    break
         else:
             objects = label_referred(ask(result["question"]), parsed.target.phrase())
     except AskFailed as err:
