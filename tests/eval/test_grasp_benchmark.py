@@ -20,7 +20,7 @@ from llava_ros.eval.benchmarks.grasp import GraspBenchmark, relation_episodes, s
 from llava_ros.eval.predict import read_jsonl
 from llava_ros.ros.perception_node import LlavaPerceptionNode
 from llava_ros.ros.plan_episodes import run_episodes
-from llava_ros.ros.plan_instruction import LIST_QUESTION, refer_question
+from llava_ros.ros.plan_instruction import LIST_QUESTION, RELIST_QUESTION, refer_question
 from llava_ros.ros.testing import Spinner
 from sim.ros_node import SimNode
 from training.data.regions import REFER_PROMPT
@@ -96,6 +96,23 @@ class OracleEngine(Engine):
         return EngineResult(text="A table holding " + ", ".join(named) + ".")
 
 
+class ForgetfulOracle(OracleEngine):
+    """The oracle whose detailed description leaves out one object (``forget``), as the trained model's
+    descriptions sometimes do; its other answers (boxes, the counting listing) name every object."""
+
+    def __init__(self, sim: SimNode, forget: str):
+        super().__init__(sim)
+        self.forget = forget
+
+    def answer(self, image, prompt, settings=None, on_text=None):
+        result = super().answer(image, prompt, settings, on_text)
+        if prompt != LIST_QUESTION:
+            return result
+        named = [part for part in result.text.removeprefix("A table holding ").rstrip(".").split(", ")
+                 if self.forget not in part]
+        return EngineResult(text="A table holding " + ", ".join(named) + ".")
+
+
 @pytest.fixture(scope="module")
 def rig(tmp_path_factory):
     context = rclpy.Context()
@@ -136,6 +153,16 @@ def test_oracle_answers_close_the_loop_for_attribute_and_relation(rig, episodes,
     assert asked[:2] == [LIST_QUESTION, refer_question(relation["anchor"])]  # then each other object once
     assert len(asked) == len(set(asked)) == 1 + len(relation["objects"]) >= 3  # every referred object grounded
     assert get_benchmark("grasp").score(rows)["metrics"]["success_rate"] == 1.0
+
+
+def test_a_description_that_misses_the_target_is_made_up_by_the_counting_listing(rig, episodes, tmp_path):
+    relation = episodes[1]
+    rig["perception"].engine = ForgetfulOracle(rig["sim"], forget=relation["intended"])
+    (row,) = read_jsonl(run_episodes([relation], tmp_path, join=True, progress=False))
+    assert stage_of(row) == "success" and row["picked_label"] == row["intended"], json.dumps(row)
+    asked = [a["question"] for a in row["asked"]]
+    assert RELIST_QUESTION in asked and asked[-1] == refer_question(relation["intended"])
+    assert len(asked) == len(set(asked))  # nothing grounded twice
 
 
 def test_relation_episodes_have_exactly_one_object_on_that_side(episodes):
