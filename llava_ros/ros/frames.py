@@ -89,5 +89,6 @@ class FrameBuffer:
                 return None
             snaps = [self._snapshot(image, received) for image, received in reversed(self._images)]
             newest_s = stamp_s(snaps[0].image)
-            return next((s for s in snaps if self._complete(s) and 0.0 <= newest_s - stamp_s(s.image) <= COMPLETE_WITHIN_S
+            return next((s for s in snaps if self._complete(s)
+                         and 0.0 <= newest_s - stamp_s(s.image) <= COMPLETE_WITHIN_S
                          and (fresh is None or fresh(s))), snaps[0])

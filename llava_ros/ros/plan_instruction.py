@@ -243,8 +243,8 @@ def _choose_by_relation(instruction: Instruction, objects: list, grounded: str) 
                             f"(grounded: {grounded})")
     nearest = min(beside, key=lambda o: abs(_centre_u(o) - u0))
     if not nearest.position_valid:  # the same object grounded again, on a frame with depth
-        nearest = next((o for o in beside if o.position_valid and iou(o.bbox_xyxy, nearest.bbox_xyxy) >= SAME_OBJECT_IOU),
-                       nearest)
+        nearest = next((o for o in beside
+                        if o.position_valid and iou(o.bbox_xyxy, nearest.bbox_xyxy) >= SAME_OBJECT_IOU), nearest)
     return _with_position(nearest, f"the {instruction.target.phrase()} nearest {side} of the {anchor.label}: "
                                    f"{nearest.label!r}")
 

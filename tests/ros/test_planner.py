@@ -11,8 +11,9 @@ from llava_ros.ask import DEFAULT_MODEL
 from llava_ros.eval.benchmarks.grasp import attribute_episodes, relation_episodes
 from llava_ros.model import load_tokenizer
 from llava_ros.ros.plan_instruction import (LIST_QUESTION, LIST_TOKENS, MAX_CANDIDATES, RELIST_QUESTION, Descriptor,
-                                            answer_budget, candidate_phrases, choose_target, grounding_question, label_referred, parse_instruction,
-                                            picked_what_was_asked, refer_question)
+                                            answer_budget, candidate_phrases, choose_target, grounding_question,
+                                            label_referred, parse_instruction, picked_what_was_asked,
+                                            refer_question)
 from llava_ros_interfaces.msg import GroundedObject
 from sim.camera import Camera
 from sim.ground_truth import scene_ground_truth
