@@ -60,3 +60,22 @@ def test_generate_writes_attribute_drills_to_their_own_file(tmp_path):
                for r in records)
     questions = [r["conversations"][0]["value"] for r in records]
     assert any("colour" in q for q in questions) and any("shape" in q or "kind of" in q for q in questions)
+
+
+def test_grounded_answers_box_the_object_before_they_name_its_colour_or_shape(truths):
+    checked = 0
+    for truth in truths:
+        facts = SceneFacts(truth)
+        for obj in facts.visible:
+            for ask, hidden in ((colour_of, "colour"), (shape_of, "shape")):
+                turn = ask(facts, random.Random(1), obj, style="grounded")
+                if turn is None:
+                    continue
+                check_fact(truth, turn.fact, turn.answer, question=turn.question)
+                value = getattr(obj, hidden)
+                assert turn.answer.index(obj.box) < turn.answer.index(value)
+                assert value not in turn.answer[:turn.answer.index(obj.box)]  # not guessed before the box
+                direct = ask(facts, random.Random(1), obj)
+                assert direct.question == turn.question and direct.answer != turn.answer
+                checked += 1
+    assert checked, "no askable object in the test scenes"

@@ -9,7 +9,7 @@ import pytest
 from sim.captions import count_word
 from sim.catalogue import COLOURS, SHAPES, ObjectSpec
 from training.data import teachers
-from llava_ros.boxes import format_box, parse_boxes
+from llava_ros.boxes import box_text, format_box, parse_boxes
 from training.data.teachers import KINDS
 
 RNG_SEEDS = range(25)
@@ -176,8 +176,13 @@ def _check_boxes(truth, answer):
     width, height = truth["camera"]["width"], truth["camera"]["height"]
     vis = _visible(truth)
     for phrase, box in parse_boxes(answer, strict=True):
-        [label] = [k for k in vis if phrase.endswith(k)]
-        assert f"{label} {format_box(vis[label]['bbox_xyxy'], width, height)}" in answer
+        labels = [k for k in vis if phrase.endswith(k)]
+        if not labels:  # a grounded colour or shape answer boxes the object by the question's reference
+            labels = [k for k in vis if format_box(vis[k]["bbox_xyxy"], width, height) == box_text(box)]
+            words = {vis[labels[0]][a] for a in ("size", "colour", "shape")} | {"object"}
+            assert len(labels) == 1 and set(phrase.lower().split()[-2:]) - {"the"} <= words, (phrase, answer)
+        [label] = labels
+        assert f"{phrase.split()[-1]} {format_box(vis[label]['bbox_xyxy'], width, height)}" in answer
     for label, obj in vis.items():
         if re.search(rf"\b{label}\b", answer):
             assert f"{label} {format_box(obj['bbox_xyxy'], width, height)}" in answer, (label, answer)
@@ -197,7 +202,7 @@ def test_every_answer_is_true(truths, edge_truths, answers):
                        "closest_to_robot", "taller", "compare_count", "flat_top", "brief", "detail"}
 
 
-STYLED = {"scan": {"count", "exists"}, "grounded": {"count", "exists", "left_of", "in_front_of"}}
+STYLED = {"scan": {"count", "exists"}, "grounded": {"count", "exists", "left_of", "in_front_of", "colour", "shape"}}
 
 
 @pytest.mark.parametrize("style", sorted(STYLED))

@@ -6,7 +6,8 @@ are two of six conversation questions: 1,246 colour turns among the 129,190 reco
 trained on. Both answer colour questions right only 0.605 of the time over 120 held-out scenes, while
 v22's tower names held-out shapes 0.992 of the time (docs/grounding.md, v22). These records ask about each
 visible object that such a reference singles out: its colour, then its shape, each in the rules
-teacher's phrasing. ``training.data.generate`` writes them to ``stage2_attributes.json`` when asked
+teacher's grounded style (the object's reference and box first, then its colour or shape: the answer
+finds the object before it reads the attribute off it). ``training.data.generate`` writes them to ``stage2_attributes.json`` when asked
 (``--kinds attribute``), to mix into a stage-2 pass.
 """
 from __future__ import annotations
@@ -17,9 +18,11 @@ from training.data.scene_facts import SceneFacts
 from training.data.teachers.base import Turn
 from training.data.teachers.rules.conversation import colour_of, shape_of
 
+STYLE = "grounded"
+
 
 def attribute_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
     """For each visible object, left to right: its colour question, then its shape question, each where
     a reference without that attribute singles the object out."""
     return [turn for obj in facts.left_to_right() for ask in (colour_of, shape_of)
-            if (turn := ask(facts, rng, obj)) is not None]
+            if (turn := ask(facts, rng, obj, style=STYLE)) is not None]

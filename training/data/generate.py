@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="rules teacher: counting and yes/no answers give the verdict first (direct, "
                              "the default), list the table left to right first (scan), or name only the "
                              "objects the verdict rests on first, with relations in the question's order "
+                             "and colour and shape answers boxing their object before naming the attribute "
                              "(grounded)")
     parser.add_argument("--variants", type=int, default=1,
                         help="records per kind and scene (different questions and phrasings of the same image)")

@@ -28,7 +28,8 @@ class RulesTeacher:
     ``grounded`` (counting, yes/no and relation answers name only the objects their verdict rests on,
     then conclude: "Looking for cubes: the red cube [..], so there is one.", "The closest match to a
     red cone is the red cube, so no, ... It is the red cube [..]."; relations name the two objects in the
-    question's order and compare their numbers: "Of 0.34 and 0.61, the first is smaller. So yes, ...")."""
+    question's order and compare their numbers: "Of 0.34 and 0.61, the first is smaller. So yes, ...";
+    colour and shape answers box the object before they name the attribute: "The cylinder [..] is purple.")."""
 
     answers: str = "direct"
 

@@ -2,9 +2,10 @@
 
 Each question type is a function ``(facts, rng) -> Turn | None`` (None: does not apply to this
 scene); several templates per type, chosen by ``rng``. Every visible object an answer names
-carries its box. Counting and yes/no questions also take the answer ``style`` of
+carries its box. Counting, yes/no, colour and shape questions also take the answer ``style`` of
 :mod:`training.data.teachers.rules`: ``direct`` (the verdict first), ``scan`` (every visible object
-left to right, then the verdict) or ``grounded`` (only the objects the verdict rests on, then it).
+left to right, then the verdict; colour and shape answers as ``direct``) or ``grounded`` (only the
+objects the verdict rests on, then it).
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from training.data.scene_facts import SceneFacts, SceneObject, count_word, join_
 from training.data.teachers.base import Turn
 
 MAX_TURNS = 5
+# Grounded answers to a colour or shape question: the object's reference and box, then the verdict {v}.
+GROUNDED_ATTRIBUTE = ("The {r} {b} is {v}.", "Looking at the {r} {b}: it is {v}.",
+                      "There is the {r} {b}, and it is {v}.")
 
 
 def _plural(shape: str, n: int) -> str:
@@ -40,28 +44,36 @@ def _askable(facts: SceneFacts, rng: random.Random, hidden: str, obj: SceneObjec
     return rng.choice(candidates) if candidates else None
 
 
-def colour_of(facts: SceneFacts, rng: random.Random, obj: SceneObject | None = None) -> Turn | None:
-    """What colour is the object a reference without its colour names (``obj``, or one drawn)?"""
+def colour_of(facts: SceneFacts, rng: random.Random, obj: SceneObject | None = None, style: str = "direct"
+              ) -> Turn | None:
+    """What colour is the object a reference without its colour names (``obj``, or one drawn)? In the
+    ``grounded`` style the answer boxes that object first and then names its colour, so that the colour
+    is read where the box is instead of guessed before it."""
     if (asked := _askable(facts, rng, "colour", obj)) is None:
         return None
     obj, ref = asked
     question = rng.choice(["What colour is the {r}?", "What is the colour of the {r} in the image?",
                            "Which colour does the {r} have?", "Can you tell me the colour of the {r}?"])
-    answer = rng.choice(["The {r} is {c}: it is {o}.", "It is {c}. The {r} in the image is {o}.",
+    answer = rng.choice(GROUNDED_ATTRIBUTE if style == "grounded" else
+                        ["The {r} is {c}: it is {o}.", "It is {c}. The {r} in the image is {o}.",
                          "{C}. You can see it as {o}."])
-    return Turn(question.format(r=ref), answer.format(r=ref, c=obj.colour, C=_cap(obj.colour), o=obj.ref()),
+    return Turn(question.format(r=ref), answer.format(r=ref, b=obj.box, v=obj.colour, c=obj.colour,
+                                                      C=_cap(obj.colour), o=obj.ref()),
                 {"type": "colour", "label": obj.label, "colour": obj.colour})
 
 
-def shape_of(facts: SceneFacts, rng: random.Random, obj: SceneObject | None = None) -> Turn | None:
-    """What shape is the object a reference without its shape names (``obj``, or one drawn)?"""
+def shape_of(facts: SceneFacts, rng: random.Random, obj: SceneObject | None = None, style: str = "direct"
+             ) -> Turn | None:
+    """What shape is the object a reference without its shape names (``obj``, or one drawn)? The
+    ``grounded`` style boxes the object before it names the shape, as :func:`colour_of` does."""
     if (asked := _askable(facts, rng, "shape", obj)) is None:
         return None
     obj, ref = asked
     question = rng.choice(["What shape is the {r}?", "What kind of object is the {r}?",
                            "Describe the shape of the {r}."])
-    answer = rng.choice(["The {r} is a {s}: {o}.", "It is a {s}, {o}.", "A {s}. It is {o}."])
-    return Turn(question.format(r=ref), answer.format(r=ref, s=obj.shape, o=obj.ref()),
+    answer = rng.choice(GROUNDED_ATTRIBUTE if style == "grounded" else
+                        ["The {r} is a {s}: {o}.", "It is a {s}, {o}.", "A {s}. It is {o}."])
+    return Turn(question.format(r=ref), answer.format(r=ref, b=obj.box, v=_a(obj.shape), s=obj.shape, o=obj.ref()),
                 {"type": "shape", "label": obj.label, "shape": obj.shape})
 
 
@@ -213,7 +225,7 @@ def size_of(facts: SceneFacts, rng: random.Random) -> Turn | None:
 
 
 QUESTIONS = (colour_of, shape_of, how_many, where_is, is_there, size_of)
-STYLED = (how_many, is_there)  # the question types whose answer depends on the answer style
+STYLED = (colour_of, shape_of, how_many, is_there)  # the question types whose answer depends on the answer style
 
 
 def conversation(facts: SceneFacts, rng: random.Random, style: str = "direct") -> list[Turn]:
