@@ -164,6 +164,16 @@ def candidate_phrases(instruction: Instruction, listed: Sequence[str], grounded:
     return [p for p in phrases if p not in grounded][:MAX_CANDIDATES]
 
 
+def reask_phrase(instruction: Instruction, unplaced) -> str:
+    """What to ask the referring question about again when the object ``unplaced`` was chosen but has
+    no 3-D point: the instruction's target, or for a relation the chosen object's colour and shape
+    (the target's words when its label names neither)."""
+    descriptor = Descriptor.parse(unplaced.label)
+    if instruction.is_relation and descriptor.names_something:
+        return Descriptor(descriptor.colour, descriptor.shape).phrase()
+    return instruction.target.phrase()
+
+
 def label_referred(objects: Sequence, phrase: str) -> list:
     """The first box of a referring answer, labelled with the phrase it was asked about (the answer
     is the box alone); empty when the answer gives no box."""
@@ -179,6 +189,7 @@ def label_referred(objects: Sequence, phrase: str) -> list:
 class Choice:
     target: Any | None  # the chosen grounded object (with a valid 3-D position), or None
     reason: str  # why this one, or why none
+    unplaced: Any | None = None  # the object it would have chosen, had it a 3-D position
 
 
 def _centre_u(obj) -> float:
@@ -207,7 +218,7 @@ def _unique_by_label(objects: Sequence) -> list:
 def _with_position(obj, why: str) -> Choice:
     if not obj.position_valid:
         return Choice(None, f"the {obj.label or 'object'} was grounded but has no valid 3-D position "
-                            f"(missing depth or camera info?)")
+                            f"(missing depth or camera info?)", unplaced=obj)
     return Choice(obj, why)
 
 

@@ -17,7 +17,9 @@ How a planner talks to the perception node, step by step (see :func:`plan`):
    none of those lies on the asked side, the same for a second listing, the counting question's);
 2. call ``ask_scene`` (``AskScene``) with each, about camera frames taken after the scene was set up;
 3. choose, among the answers' ``GroundedObject``s, the one the instruction means, with a valid
-   3-D point (the node gives it in the world frame when the camera pose is known);
+   3-D point (the node gives it in the world frame when the camera pose is known); when the one it
+   means has none (its frame's depth image had not arrived), ask the referring question about it once
+   more, about a newer frame;
 4. send it to ``pick_object`` (``PickObject``); the sim acts on ``target.position`` only.
 """
 from __future__ import annotations
@@ -30,7 +32,7 @@ from llava_ros.ask import DEFAULT_MODEL, check_model_folder
 from llava_ros.commandline import standalone_main
 from llava_ros.ros.plan_instruction import (RELIST_QUESTION, answer_budget, candidate_phrases, choose_target,
                                             grounding_question, label_referred, parse_instruction,
-                                            picked_what_was_asked, refer_question)
+                                            picked_what_was_asked, reask_phrase, refer_question)
 
 
 class AskFailed(Exception):
@@ -76,17 +78,21 @@ def plan(client, instruction: str, newer_than: float | None = None, max_new_toke
                 phrases = candidate_phrases(parsed, [o.label for o in ask(listing)], grounded)
                 objects += [o for phrase in phrases for o in label_referred(ask(refer_question(phrase)), phrase)]
                 grounded += phrases
-                if choose_target(parsed, objects).target is not None:
-                    break
+                found = choose_target(parsed, objects)
+                if found.target is not None or found.unplaced is not None:
+                    break  # something on the asked side (without a 3-D point: asked about again below)
         else:
             objects = label_referred(ask(result["question"]), parsed.target.phrase())
+        # 3. Choose the grounded object the instruction means.
+        choice = choose_target(parsed, objects)
+        if choice.unplaced is not None:  # grounded on a frame whose depth had not arrived: ask once more
+            phrase = reask_phrase(parsed, choice.unplaced)
+            objects = label_referred(ask(refer_question(phrase)), phrase) + objects
+            choice = choose_target(parsed, objects)
     except AskFailed as err:
         result["message"] = str(err)
         return result
     result["objects"] = [object_json(o) for o in objects]
-
-    # 3. Choose the grounded object the instruction means.
-    choice = choose_target(parsed, objects)
     if choice.target is None:
         result["message"] = choice.reason
         return result

@@ -13,8 +13,10 @@ from llava_ros.model import load_tokenizer
 from llava_ros.ros.plan_instruction import (LIST_QUESTION, LIST_TOKENS, MAX_CANDIDATES, RELIST_QUESTION, Descriptor,
                                             answer_budget, candidate_phrases, choose_target, grounding_question,
                                             label_referred, parse_instruction, picked_what_was_asked,
-                                            refer_question)
-from llava_ros_interfaces.msg import GroundedObject
+                                            reask_phrase, refer_question)
+from llava_ros.ros.planner import plan
+from llava_ros_interfaces.msg import GroundedObject, SceneAnswer
+from llava_ros_interfaces.srv import AskScene, PickObject
 from sim.camera import Camera
 from sim.ground_truth import scene_ground_truth
 from sim.layout import sample_layout
@@ -150,6 +152,49 @@ def test_an_object_grounded_twice_is_taken_where_it_has_a_3d_point():
     right = parse_instruction("pick up the object right of the green cube")
     assert choose_target(right, [anchor, first, again]).target is again
     assert "no valid 3-D position" in choose_target(right, [anchor, first]).reason
+
+
+class ScriptedNode:
+    """The perception node and the sim as the planner's client sees them: each question gets the next
+    of its scripted answers (a list of ``GroundedObject``); a pick reports what it was sent."""
+
+    def __init__(self, answers: dict):
+        self.answers, self.asked, self.picked = {q: list(a) for q, a in answers.items()}, [], None
+
+    def ask(self, question, newer_than=None, max_new_tokens=0):
+        self.asked.append(question)
+        objects = self.answers[question].pop(0)
+        answer = SceneAnswer(prompt=question, answer=" ".join(o.label for o in objects), objects=objects)
+        return AskScene.Response(success=True, answer=answer), 0.01
+
+    def pick(self, target):
+        self.picked = target
+        return PickObject.Response(success=True, message="lifted", lift_m=0.1, picked_label=""), 0.01
+
+
+def test_a_target_grounded_without_a_3d_point_is_asked_about_once_more():
+    """Seeds 1000001029 and 1000001073 of the grasp benchmark: the referring answer came from a frame
+    whose depth image had not arrived, so its box had no 3-D point and the episode failed."""
+    cube = parse_instruction("pick up the red cube")
+    placed = _grounded("red cube", (30, 10, 41, 20), (0.5, 0.1, 0.02))
+    node = ScriptedNode({refer_question("red cube"): [[_grounded("", (30, 10, 40, 20))], [placed]]})
+    result = plan(node, "pick up the red cube")
+    assert node.asked == [refer_question("red cube")] * 2 and node.picked is placed
+    assert result["success"] and result["target"]["position_world"] == [0.5, 0.1, 0.02]
+
+    left = parse_instruction("pick up the object left of the green cube")
+    anchor = _grounded("green cube", (160, 110, 190, 150), (0.42, 0.02, 0.03))
+    cone = _grounded("small yellow cone", (100, 120, 125, 150))
+    assert reask_phrase(left, cone) == "yellow cone" and reask_phrase(cube, cone) == "red cube"
+    again = _grounded("yellow cone", (101, 120, 125, 150), (0.45, -0.1, 0.02))
+    node = ScriptedNode({LIST_QUESTION: [[anchor, cone]], refer_question("green cube"): [[anchor]],
+                         refer_question("yellow cone"): [[cone], [again]]})
+    result = plan(node, "pick up the object left of the green cube")
+    assert node.asked[-1] == refer_question("yellow cone") and node.picked is again and result["success"]
+
+    node = ScriptedNode({refer_question("red cube"): [[_grounded("red cube", (30, 10, 40, 20))]] * 2})
+    result = plan(node, "pick up the red cube")  # asked once more, no more: still without depth
+    assert len(node.asked) == 2 and node.picked is None and "no valid 3-D position" in result["message"]
 
 
 def test_a_referring_answer_is_labelled_with_the_phrase_asked_about():
