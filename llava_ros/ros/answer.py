@@ -24,13 +24,15 @@ from llava_ros_interfaces.msg import GroundedObject
 def ground_answer(answer: str, image_header: Header, width: int, height: int,
                   depth: Image | None = None, camera_info: CameraInfo | None = None,
                   pose: PoseStamped | None = None, world_frame: str = "world",
-                  camera_frame: str | None = None) -> tuple[list[GroundedObject], list[str]]:
-    """Ground the boxes of ``answer`` (an answer about a ``width`` × ``height`` image); see the module doc."""
+                  camera_frame: str | None = None, no_depth_note: str = ""
+                  ) -> tuple[list[GroundedObject], list[str]]:
+    """Ground the boxes of ``answer`` (an answer about a ``width`` × ``height`` image); see the module doc.
+    ``no_depth_note``: why ``depth`` is None, for ``notes`` (default: "no depth image")."""
     camera_frame = camera_frame or image_header.frame_id
     notes: list[str] = []
     depth_m = intrinsics = world_from_camera = None
     if depth is None:
-        notes.append("no depth image")
+        notes.append(no_depth_note or "no depth image")
     elif camera_info is None:
         notes.append("no camera info")
     elif (camera_info.width, camera_info.height) not in ((width, height), (0, 0)):

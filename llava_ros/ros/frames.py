@@ -39,6 +39,7 @@ class Snapshot:
     depth: Image | None
     camera_info: CameraInfo | None
     pose: PoseStamped | None
+    depth_note: str = ""  # why ``depth`` is None: which depth image came closest, and when the last arrived
 
 
 def _closest(messages, t: float):
@@ -53,6 +54,7 @@ class FrameBuffer:
         self._depths: deque[Image] = deque(maxlen=HISTORY)
         self._poses: deque[PoseStamped] = deque(maxlen=HISTORY)
         self._camera_info: CameraInfo | None = None
+        self._depth_arrival_s: float | None = None  # time.monotonic() of the newest depth image
         self.image_count = 0
 
     def set_image(self, msg: Image) -> None:
@@ -63,6 +65,7 @@ class FrameBuffer:
     def add_depth(self, msg: Image) -> None:
         with self._lock:
             self._depths.append(msg)
+            self._depth_arrival_s = time.monotonic()
 
     def add_pose(self, msg: PoseStamped) -> None:
         with self._lock:
@@ -74,7 +77,18 @@ class FrameBuffer:
 
     def _snapshot(self, image: Image, received_s: float) -> Snapshot:
         t = stamp_s(image)
-        return Snapshot(image, received_s, _closest(self._depths, t), self._camera_info, _closest(self._poses, t))
+        depth = _closest(self._depths, t)
+        return Snapshot(image, received_s, depth, self._camera_info, _closest(self._poses, t),
+                        "" if depth is not None else self._why_no_depth(t))
+
+    def _why_no_depth(self, t: float) -> str:
+        """Why no depth image matches an image stamped ``t``, for the node's warning."""
+        if not self._depths:
+            return "no depth image received yet"
+        nearest = min(self._depths, key=lambda m: abs(stamp_s(m) - t))
+        return (f"no depth image within {SYNC_TOLERANCE_S:.2f} s of the answered image: the nearest is "
+                f"{stamp_s(nearest) - t:+.2f} s from it, and the last depth image arrived "
+                f"{time.monotonic() - self._depth_arrival_s:.2f} s ago")
 
     def _complete(self, snap: Snapshot) -> bool:
         """Has every stream that publishes at all a message matching this image?"""

@@ -145,7 +145,8 @@ class LlavaPerceptionNode(Node):
         height, width = request.rgb.shape[:2]
         objects, notes = ground_answer(result.text, header, width, height,
                                        snap.depth if snap else None, snap.camera_info if snap else None,
-                                       snap.pose if snap else None, self.param("world_frame"))
+                                       snap.pose if snap else None, self.param("world_frame"),
+                                       no_depth_note=snap.depth_note if snap else "")
         if objects and notes:
             self.get_logger().warning(f"answer without 3-D positions for some objects: {'; '.join(notes)}",
                                       throttle_duration_sec=10.0)

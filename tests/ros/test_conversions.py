@@ -121,6 +121,8 @@ def test_ground_answer_without_depth_or_info_keeps_boxes_without_positions():
     assert [o.label for o in objects] == ["red cube"] and not objects[0].position_valid
     assert list(objects[0].bbox_xyxy) == pytest.approx([20.0, 10.0, 40.0, 30.0], abs=0.5)
     assert notes == ["no depth image"]
+    assert ground_answer(answer, header, 80, 60, no_depth_note="no depth image received yet")[1] == [
+        "no depth image received yet"]
     depth = conv.depth_to_image(np.full((60, 80), 1.0, np.float32))
     objects, notes = ground_answer(answer, header, 80, 60, depth)
     assert not objects[0].position_valid and notes == ["no camera info"]

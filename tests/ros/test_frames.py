@@ -66,3 +66,19 @@ def test_a_complete_frame_long_before_or_after_the_newest_image_does_not_stand_i
     assert stamp_s(buffer.snapshot().image) == 100.0 + 4 * PERIOD_S
     _frame(buffer, 50.0, depth=False)  # a replayed (older-stamped) image is still the one to answer about
     assert stamp_s(buffer.snapshot().image) == 50.0
+
+
+def test_a_frame_without_depth_says_how_far_the_nearest_depth_image_is():
+    buffer = FrameBuffer()
+    buffer.set_image(_stamped(Image, 100.0))
+    assert buffer.snapshot().depth_note == "no depth image received yet"
+    _frame(buffer, 101.0)
+    for k in range(1, 4):  # depth images stop arriving for longer than the complete-frame window
+        _frame(buffer, 101.0 + k * PERIOD_S, depth=False)
+    snap = buffer.snapshot()
+    assert snap.depth is None and stamp_s(snap.image) == 101.0 + 3 * PERIOD_S
+    assert snap.depth_note.startswith(f"no depth image within {SYNC_TOLERANCE_S:.2f} s of the answered image: "
+                                      f"the nearest is {-3 * PERIOD_S:+.2f} s from it")
+    assert "the last depth image arrived" in snap.depth_note
+    buffer.add_depth(_stamped(Image, 101.0 + 3 * PERIOD_S))
+    assert buffer.snapshot().depth_note == ""
