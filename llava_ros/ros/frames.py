@@ -23,7 +23,9 @@ from typing import Callable
 from geometry_msgs.msg import PoseStamped
 from sensor_msgs.msg import CameraInfo, Image
 
-HISTORY = 5  # images / depth images / poses kept for stamp matching
+HISTORY = 12  # images, depth images, poses kept for stamp matching: 2.4 s at the sim's 5 Hz, longer than the
+# image gaps seen on a loaded machine (the newest image 1.4 s older than the newest depth image, whose own
+# depth image a 5-deep buffer had already dropped)
 SYNC_TOLERANCE_S = 0.25  # a depth image or pose further than this from the image's stamp is not used
 COMPLETE_WITHIN_S = 1.0  # an earlier complete frame stands in for the newest image if at most this much older
 
