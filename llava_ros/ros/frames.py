@@ -44,8 +44,13 @@ class Snapshot:
     depth_note: str = ""  # why ``depth`` is None: which depth image came closest, and when the last arrived
 
 
+def _nearest(messages, t: float):
+    """The message stamped nearest to ``t`` (None when there is none)."""
+    return min(messages, key=lambda m: abs(stamp_s(m) - t), default=None)
+
+
 def _closest(messages, t: float):
-    best = min(messages, key=lambda m: abs(stamp_s(m) - t), default=None)
+    best = _nearest(messages, t)
     return best if best is not None and abs(stamp_s(best) - t) <= SYNC_TOLERANCE_S else None
 
 
@@ -79,15 +84,13 @@ class FrameBuffer:
 
     def _snapshot(self, image: Image, received_s: float) -> Snapshot:
         t = stamp_s(image)
-        depth = _closest(self._depths, t)
-        return Snapshot(image, received_s, depth, self._camera_info, _closest(self._poses, t),
-                        "" if depth is not None else self._why_no_depth(t))
+        return Snapshot(image, received_s, _closest(self._depths, t), self._camera_info, _closest(self._poses, t))
 
     def _why_no_depth(self, t: float) -> str:
         """Why no depth image matches an image stamped ``t``, for the node's warning."""
-        if not self._depths:
+        nearest = _nearest(self._depths, t)
+        if nearest is None:
             return "no depth image received yet"
-        nearest = min(self._depths, key=lambda m: abs(stamp_s(m) - t))
         return (f"no depth image within {SYNC_TOLERANCE_S:.2f} s of the answered image: the nearest is "
                 f"{stamp_s(nearest) - t:+.2f} s from it, and the last depth image arrived "
                 f"{time.monotonic() - self._depth_arrival_s:.2f} s ago")
@@ -105,6 +108,9 @@ class FrameBuffer:
                 return None
             snaps = [self._snapshot(image, received) for image, received in reversed(self._images)]
             newest_s = stamp_s(snaps[0].image)
-            return next((s for s in snaps if self._complete(s)
-                         and 0.0 <= newest_s - stamp_s(s.image) <= COMPLETE_WITHIN_S
-                         and (fresh is None or fresh(s))), snaps[0])
+            chosen = next((s for s in snaps if self._complete(s)
+                           and 0.0 <= newest_s - stamp_s(s.image) <= COMPLETE_WITHIN_S
+                           and (fresh is None or fresh(s))), snaps[0])
+            if chosen.depth is None:
+                chosen.depth_note = self._why_no_depth(stamp_s(chosen.image))
+            return chosen
