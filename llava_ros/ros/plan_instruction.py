@@ -74,6 +74,10 @@ class Descriptor:
         """``"large red cube"``; ``"red object"`` without a shape."""
         return " ".join(w for w in (self.size, self.colour, self.shape or "object") if w)
 
+    def sizeless_phrase(self) -> str:
+        """``"red cube"``: colour and shape without the size word."""
+        return Descriptor(self.colour, self.shape).phrase()
+
     def match(self, label: str) -> int:
         """How many of our attributes ``label`` states (-1 when it contradicts one of them)."""
         other = Descriptor.parse(label)
@@ -158,7 +162,7 @@ def candidate_phrases(instruction: Instruction, listed: Sequence[str], grounded:
         descriptor = Descriptor.parse(label)
         if anchor.match(label) == anchor.required():
             continue  # the anchor again ("large red cube" for "red cube")
-        phrase = Descriptor(descriptor.colour, descriptor.shape).phrase()
+        phrase = descriptor.sizeless_phrase()
         if descriptor.names_something and phrase not in phrases:
             phrases.append(phrase)
     return [p for p in phrases if p not in grounded][:MAX_CANDIDATES]
@@ -170,7 +174,7 @@ def reask_phrase(instruction: Instruction, unplaced) -> str:
     (the target's words when its label names neither)."""
     descriptor = Descriptor.parse(unplaced.label)
     if instruction.is_relation and descriptor.names_something:
-        return Descriptor(descriptor.colour, descriptor.shape).phrase()
+        return descriptor.sizeless_phrase()
     return instruction.target.phrase()
 
 
