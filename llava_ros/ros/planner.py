@@ -78,13 +78,13 @@ def plan(client, instruction: str, newer_than: float | None = None, max_new_toke
                 phrases = candidate_phrases(parsed, [o.label for o in ask(listing)], grounded)
                 objects += [o for phrase in phrases for o in label_referred(ask(refer_question(phrase)), phrase)]
                 grounded += phrases
-                found = choose_target(parsed, objects)
-                if found.target is not None or found.unplaced is not None:
+                # 3. Choose the grounded object the instruction means.
+                choice = choose_target(parsed, objects)
+                if choice.target is not None or choice.unplaced is not None:
                     break  # something on the asked side (without a 3-D point: asked about again below)
         else:
             objects = label_referred(ask(result["question"]), parsed.target.phrase())
-        # 3. Choose the grounded object the instruction means.
-        choice = choose_target(parsed, objects)
+            choice = choose_target(parsed, objects)
         if choice.unplaced is not None:  # grounded on a frame whose depth had not arrived: ask once more
             phrase = reask_phrase(parsed, choice.unplaced)
             objects = label_referred(ask(refer_question(phrase)), phrase) + objects
