@@ -6,12 +6,19 @@ import pytest
 from training.data.generate import render_seed
 
 SEEDS = (0, 1, 2, 9)
+SIZED_SEEDS = (3, 7, 12)  # scenes with two or three objects of a shape, or of a colour, in both sizes
 
 
 @pytest.fixture(scope="session")
 def truths() -> list[dict]:
     """Ground truth of a few rendered training seeds (336 × 336, the default)."""
     return [render_seed(seed, 336, 336)[1] for seed in SEEDS]
+
+
+@pytest.fixture(scope="session")
+def sized_truths() -> list[dict]:
+    """Rendered scenes where a reference must name a size to single an object out ("the small cube")."""
+    return [render_seed(seed, 336, 336)[1] for seed in SIZED_SEEDS]
 
 
 @pytest.fixture(scope="session")

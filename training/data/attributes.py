@@ -10,16 +10,22 @@ teacher's grounded style (the object's reference and box first, then its colour 
 finds the object before it reads the attribute off it; v26 answers colour questions right 0.860 of the
 time, docs/grounding.md). ``training.data.generate`` writes them to ``stage2_attributes.json`` when
 asked (``--kinds attribute``), to mix into a stage-2 pass.
+
+Size drills (``--kinds size``, ``stage2_sizes.json``) are the attribute questions whose reference names a
+size ("the small cube"), answered after the comparison of box heights that picks the object
+(:func:`training.data.teachers.rules.conversation.size_comparison`): v26 answered them by chance.
 """
 from __future__ import annotations
 
 import random
+import re
 
 from training.data.scene_facts import SceneFacts
 from training.data.teachers.base import Turn
 from training.data.teachers.rules.conversation import colour_of, shape_of
 
 STYLE = "grounded"
+_SIZED = re.compile(r"\b(small|large)\b")
 
 
 def attribute_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
@@ -27,3 +33,8 @@ def attribute_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
     a reference without that attribute singles the object out."""
     return [turn for obj in facts.left_to_right() for ask in (colour_of, shape_of)
             if (turn := ask(facts, rng, obj, style=STYLE)) is not None]
+
+
+def size_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
+    """The turns of :func:`attribute_turns` whose question names the object by its size."""
+    return [turn for turn in attribute_turns(facts, rng) if _SIZED.search(turn.question)]

@@ -19,6 +19,8 @@ Output (``--image_folder`` for the trainer is ``OUT/images``)::
                                      (training.data.verdicts.swap_turns)
     OUT/stage2_attributes.json       kind "attribute", only when asked: every colour and shape
                                      question of each scene (training.data.attributes)
+    OUT/stage2_sizes.json            kind "size", only when asked: the colour and shape questions
+                                     that name their object by its size (training.data.attributes)
     OUT/stage2_counts.json           kind "count", only when asked: every counting question by shape,
                                      by colour present and in all (training.data.counts)
 
@@ -43,7 +45,7 @@ from sim.layout import sample_layout
 from sim.scene import SceneConfig, TabletopScene
 from sim.seeds import check_training_seed, parse_seed_range
 from training.data import teachers
-from training.data.attributes import attribute_turns
+from training.data.attributes import attribute_turns, size_turns
 from training.data.counts import count_turns
 from training.data.llava_format import make_record, write_llava_json
 from training.data.regions import region_turns
@@ -56,17 +58,18 @@ REGION_KIND = "region"  # built from the annotations, never by a teacher (see tr
 VERDICT_KIND = "verdict"  # the rules teacher's grounded answers, one question per record (training.data.verdicts)
 SWAP_KIND = "swap"  # colour-swap yes/no pairs alone, one question per record (training.data.verdicts)
 ATTRIBUTE_KIND = "attribute"  # every colour and shape question of a scene, one per record (training.data.attributes)
+SIZE_KIND = "size"  # the attribute questions that name their object by size (training.data.attributes)
 COUNT_KIND = "count"  # every counting question by shape, colour present and in all, one per record (training.data.counts)
 DRILLS = {VERDICT_KIND: verdict_turns, SWAP_KIND: swap_turns, ATTRIBUTE_KIND: attribute_turns,
-          COUNT_KIND: count_turns}  # one question per record
+          SIZE_KIND: size_turns, COUNT_KIND: count_turns}  # one question per record
 DATA_KINDS = (*KINDS, REGION_KIND, *DRILLS)
 # Output file of each kind: key in generate()'s result → file name.
 FILES = {"stage1": "stage1_captions.json", "stage2": "stage2_instruct.json", "regions": "stage2_regions.json",
          "verdicts": "stage2_verdicts.json", "swaps": "stage2_swaps.json", "attributes": "stage2_attributes.json",
-         "counts": "stage2_counts.json"}
+         "sizes": "stage2_sizes.json", "counts": "stage2_counts.json"}
 FILE_OF_KIND = {**{kind: f"stage{stage}" for kind, stage in STAGE_OF_KIND.items()}, REGION_KIND: "regions",
                 VERDICT_KIND: "verdicts", SWAP_KIND: "swaps", ATTRIBUTE_KIND: "attributes",
-                COUNT_KIND: "counts"}
+                SIZE_KIND: "sizes", COUNT_KIND: "counts"}
 IMAGES_DIR = "images"
 
 
