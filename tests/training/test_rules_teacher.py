@@ -104,6 +104,7 @@ def check_fact(truth, fact, answer, style="direct", question=""):
             counted = [k for k, o in vis.items() if fact["colour"] in (None, o["colour"])
                        and fact["shape"] in (None, o["shape"])]
             assert _named(answer) == sorted(counted, key=lambda k: _u(vis[k])), answer
+            assert " and " not in answer  # a comma after each object: the answer decides to stop after one
     elif kind == "exists":
         assert fact["answer"] == (fact["label"] in vis)
         if style == "direct":

@@ -8,7 +8,7 @@ questions fail (:mod:`training.data.attributes`). The instruction data and the v
 counting question per record drawn at random, so most scenes never have each of their shapes counted.
 These records ask, for each scene: how many objects of each of the four shapes (zero included), of each
 colour that a visible object has, and in all, answered in the grounded style ("Looking for cubes: the red
-cube [..] and the blue cube [..], so there are two."). ``training.data.generate`` writes them to
+cube [..], the blue cube [..], so there are two."). ``training.data.generate`` writes them to
 ``stage2_counts.json`` when asked (``--kinds count``), to mix into a stage-2 pass.
 """
 from __future__ import annotations
