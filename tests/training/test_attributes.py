@@ -118,6 +118,7 @@ def test_an_object_named_by_its_size_is_picked_by_comparing_box_heights(sized_tr
                 listed = [f"{o.box} of height {h}" for o, h in zip(group, heights)]
                 positions = [turn.answer.index(item) for item in listed]
                 assert positions == sorted(positions), turn.answer
+                assert " and " not in turn.answer.split(". Of ")[0]  # a comma after each, as counting lists
                 ordinal = ("first", "second", "third")[group.index(obj)]
                 word = {"small": ("smaller", "smallest"), "large": ("larger", "largest")}[size][len(group) > 2]
                 assert f"Of {join_phrases(heights)}, the {ordinal} is {'the ' * (len(group) > 2)}{word}" in turn.answer

@@ -56,7 +56,7 @@ def _box_height(facts: SceneFacts, obj: SceneObject) -> str:
 def size_comparison(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     """For a reference that singles ``obj`` out by its size ("small cube", "large red object"), the objects
     it picks among, left to right, each with its box's height, and the comparison that picks it:
-    "Looking for cubes: the cube [..] of height 0.14 and the cube [..] of height 0.10. Of 0.14 and 0.10,
+    "Looking for cubes: the cube [..] of height 0.14, the cube [..] of height 0.10. Of 0.14 and 0.10,
     the second is smaller". A small and a large object of one shape differ by a factor of 1.35, and their
     boxes' heights order them in 99% of the training scenes' pairs; answered at once, v26 picked between
     them by chance (12 of 23 colour questions right over 120 held-out scenes, docs/grounding.md). None
@@ -72,7 +72,7 @@ def size_comparison(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None
     if heights.count(pick) != 1 or group[heights.index(pick)] is not obj:
         return None
     member = obj.shape if by_shape else f"{obj.colour} object"
-    listed = join_phrases([f"the {member} {o.box} of height {h}" for o, h in zip(group, heights)])
+    listed = ", ".join(f"the {member} {o.box} of height {h}" for o, h in zip(group, heights))  # as counting lists
     which = ORDINALS[heights.index(pick)]
     comparative, superlative = COMPARED[size]
     verdict = f"the {which} is {comparative}" if len(group) == 2 else f"the {which} is the {superlative}"
