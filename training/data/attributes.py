@@ -22,10 +22,10 @@ import re
 
 from training.data.scene_facts import SceneFacts
 from training.data.teachers.base import Turn
-from training.data.teachers.rules.conversation import colour_of, shape_of
+from training.data.teachers.rules.conversation import COMPARED, colour_of, shape_of
 
 STYLE = "grounded"
-_SIZED = re.compile(r"\b(small|large)\b")
+_SIZED = re.compile(r"\b(" + "|".join(COMPARED) + r")\b")  # the size words size_comparison handles
 
 
 def attribute_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:

@@ -178,10 +178,11 @@ def _count_after_scan(facts: SceneFacts, rng: random.Random, found: list[SceneOb
 def _count_after_listing(found: list[SceneObject], noun: str) -> str:
     """The counted objects alone, left to right, each followed by a comma, then the verdict: "Looking for
     cubes: the red cube [..], the blue cube [..], so there are two." No "and" before the last object: with
-    it, the answer has to know that the next object is the last before it names it, and v26 got that
-    wrong in 10 of 40 *training* scenes' listings of all objects (an "and" one object early drops the last,
-    a comma after the last makes it list one again; docs/grounding.md, v29). Without it, the answer decides
-    to stop after an object. (Words the tokenizer keeps whole: "Cubes" at the start of a sentence is rare
+    it, the answer has to know that the next object is the last before it names it. v26 listed all objects
+    of 10 of 40 *training* scenes wrong, 7 of them at the "and" (one object early drops the last, a comma
+    after the last makes it list one again). Without it, the answer decides to stop after an object; that
+    did not make v29 list all objects better (22 of 36 held-out scenes right, v26 23; docs/grounding.md,
+    v29). (Words the tokenizer keeps whole: "Cubes" at the start of a sentence is rare
     enough in the data to be spelt in pieces, which a small LLM gets wrong.)"""
     found = sorted(found, key=lambda o: o.u)
     if not found:
