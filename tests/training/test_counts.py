@@ -1,12 +1,14 @@
 """Counting drills on real rendered scenes: every shape, every colour on the table and everything counted,
 true grounded answers, one question per record."""
+import copy
 import random
 
 from sim.catalogue import COLOURS, SHAPES
 from training.data.counts import count_turns
 from training.data.generate import generate
 from training.data.llava_format import read_llava_json
-from training.data.scene_facts import SceneFacts
+from training.data.scene_facts import LEFT_RIGHT_MARGIN, SceneFacts
+from llava_ros.boxes import parse_boxes
 from training.data.teachers.rules.conversation import how_many
 from tests.training.test_rules_teacher import check_fact
 
@@ -49,3 +51,27 @@ def test_generate_writes_count_drills_to_their_own_file(tmp_path):
     assert all(len(r["conversations"]) == 2 and r["conversations"][0]["value"].startswith("<image>\n")
                for r in records)
     assert all("so there" in r["conversations"][1]["value"] for r in records)
+
+
+def test_near_tied_neighbours_are_listed_in_either_order_and_the_rest_left_to_right(truths):
+    """Two objects whose box centres are closer than LEFT_RIGHT_MARGIN of the width come in both orders
+    over rng seeds, in the listing the counting answer gives too; no object comes after one that is
+    more than the margin to its right."""
+    truth = copy.deepcopy(truths[0])
+    vis = sorted((o for o in truth["objects"] if o["bbox_xyxy"]), key=lambda o: sum(o["bbox_xyxy"][::2]))
+    assert len(vis) >= 3, "seed 0 shows fewer than three objects"
+    x1, y1, x2, y2 = vis[0]["bbox_xyxy"]
+    margin = LEFT_RIGHT_MARGIN * truth["camera"]["width"]
+    vis[1]["bbox_xyxy"] = [x1 + margin // 2, y1 + 40, x2 + margin // 2, y2 + 40]  # just right of the leftmost
+    facts = SceneFacts(truth)
+    u = {o.label: o.u for o in facts.visible}
+    tied = (vis[0]["label"], vis[1]["label"])
+    orders = set()
+    for seed in range(20):
+        for listed in ([o.label for o in facts.reading_order(facts.visible, random.Random(seed))],
+                       [p.removeprefix("the ") for p, _ in
+                        parse_boxes(how_many(facts, random.Random(seed), "grounded", {}).answer)]):
+            assert sorted(listed) == sorted(u) and set(listed[:2]) == set(tied), listed
+            assert all(u[b] > u[a] - margin for i, a in enumerate(listed) for b in listed[i + 1:]), listed
+            orders.add(tuple(listed[:2]))
+    assert orders == {tied, tied[::-1]}, orders

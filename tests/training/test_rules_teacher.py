@@ -10,6 +10,7 @@ from sim.captions import count_word
 from sim.catalogue import COLOURS, SHAPES, ObjectSpec
 from training.data import teachers
 from llava_ros.boxes import box_text, format_box, parse_boxes
+from training.data.scene_facts import LEFT_RIGHT_MARGIN
 from training.data.teachers import KINDS
 
 RNG_SEEDS = range(25)
@@ -100,10 +101,13 @@ def check_fact(truth, fact, answer, style="direct", question=""):
         if style == "scan":
             _check_scan(truth, answer)
             assert len(parse_boxes(answer)) == len(vis) + (n if fact["colour"] or fact["shape"] else 0)
-        if style == "grounded":  # exactly the counted objects, left to right
+        if style == "grounded":  # exactly the counted objects, left to right but for near-tied neighbours
             counted = [k for k, o in vis.items() if fact["colour"] in (None, o["colour"])
                        and fact["shape"] in (None, o["shape"])]
-            assert _named(answer) == sorted(counted, key=lambda k: _u(vis[k])), answer
+            named = _named(answer)
+            assert sorted(named) == sorted(counted), answer
+            margin = LEFT_RIGHT_MARGIN * truth["camera"]["width"]
+            assert all(_u(vis[b]) > _u(vis[a]) - margin for a, b in zip(named, named[1:])), answer
             assert " and " not in answer  # a comma after each object: the answer decides to stop after one
     elif kind == "exists":
         assert fact["answer"] == (fact["label"] in vis)

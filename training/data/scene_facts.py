@@ -15,6 +15,7 @@ Relations are only stated with a clear margin (``*_MARGIN``): a pair closer than
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 
 from sim.captions import count_word, join_phrases, visible_objects
@@ -115,6 +116,21 @@ class SceneFacts:
 
     def left_to_right(self) -> list[SceneObject]:
         return sorted(self.visible, key=lambda o: o.u)
+
+    def reading_order(self, objects: list[SceneObject], rng: random.Random) -> list[SceneObject]:
+        """``objects`` left to right, except that two neighbours whose box centres are less than
+        LEFT_RIGHT_MARGIN of the image width apart come in either order (a coin from ``rng``). A listing
+        in strict pixel order teaches that the next object is the one just right of the last; an answer
+        that names the right one of a near-tied pair first then never goes back for the left one (7 of
+        v29's 12 wrong listings of all objects on training scenes; docs/grounding.md, v30)."""
+        ordered = sorted(objects, key=lambda o: o.u)
+        i = 0
+        while i + 1 < len(ordered):
+            if (ordered[i + 1].u - ordered[i].u) / self.width < LEFT_RIGHT_MARGIN and rng.random() < 0.5:
+                ordered[i], ordered[i + 1] = ordered[i + 1], ordered[i]
+                i += 1
+            i += 1
+        return ordered
 
     # Relations: True / False, or None when the margin is too small to say.
     def left_of(self, a: SceneObject, b: SceneObject) -> bool | None:

@@ -137,7 +137,7 @@ def how_many(facts: SceneFacts, rng: random.Random, style: str = "direct", attrs
     if style == "scan":
         return Turn(question.format(n=noun), _count_after_scan(facts, rng, found, colour, shape, noun), fact)
     if style == "grounded":
-        return Turn(question.format(n=noun), _count_after_listing(found, noun), fact)
+        return Turn(question.format(n=noun), _count_after_listing(facts.reading_order(found, rng), noun), fact)
     listed = join_phrases([o.ref() for o in found])
     if n == 0:
         answer = rng.choice(["There are no {n} in the image.", "I cannot see any {n}; the count is zero."])
@@ -176,7 +176,8 @@ def _count_after_scan(facts: SceneFacts, rng: random.Random, found: list[SceneOb
 
 
 def _count_after_listing(found: list[SceneObject], noun: str) -> str:
-    """The counted objects alone, left to right, each followed by a comma, then the verdict: "Looking for
+    """The counted objects alone, in ``found``'s order (:meth:`SceneFacts.reading_order`: left to right but
+    for near-tied neighbours), each followed by a comma, then the verdict: "Looking for
     cubes: the red cube [..], the blue cube [..], so there are two." No "and" before the last object: with
     it, the answer has to know that the next object is the last before it names it. v26 listed all objects
     of 10 of 40 *training* scenes wrong, 7 of them at the "and" (one object early drops the last, a comma
@@ -184,7 +185,6 @@ def _count_after_listing(found: list[SceneObject], noun: str) -> str:
     did not make v29 list all objects better (22 of 36 held-out scenes right, v26 23; docs/grounding.md,
     v29). (Words the tokenizer keeps whole: "Cubes" at the start of a sentence is rare
     enough in the data to be spelt in pieces, which a small LLM gets wrong.)"""
-    found = sorted(found, key=lambda o: o.u)
     if not found:
         return f"Looking for {noun}: no {noun}, so there are no {noun}."
     verb = "is" if len(found) == 1 else "are"
