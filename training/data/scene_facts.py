@@ -118,15 +118,16 @@ class SceneFacts:
         return sorted(self.visible, key=lambda o: o.u)
 
     def reading_order(self, objects: list[SceneObject], rng: random.Random) -> list[SceneObject]:
-        """``objects`` left to right, except that two neighbours whose box centres are less than
-        LEFT_RIGHT_MARGIN of the image width apart come in either order (a coin from ``rng``). A listing
-        in strict pixel order teaches that the next object is the one just right of the last; an answer
+        """``objects`` left to right, except that two neighbours too close for :meth:`left_of` to order
+        (box centres less than LEFT_RIGHT_MARGIN of the width apart) come in either order, by a coin from
+        ``rng``. A listing in strict pixel order teaches that the next object is the one just right of the
+        last; an answer
         that names the right one of a near-tied pair first then never goes back for the left one (7 of
         v29's 12 wrong listings of all objects on training scenes; docs/grounding.md, v30)."""
         ordered = sorted(objects, key=lambda o: o.u)
         i = 0
         while i + 1 < len(ordered):
-            if (ordered[i + 1].u - ordered[i].u) / self.width < LEFT_RIGHT_MARGIN and rng.random() < 0.5:
+            if self.left_of(ordered[i], ordered[i + 1]) is None and rng.random() < 0.5:  # too close to say
                 ordered[i], ordered[i + 1] = ordered[i + 1], ordered[i]
                 i += 1
             i += 1

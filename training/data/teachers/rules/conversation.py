@@ -177,8 +177,8 @@ def _count_after_scan(facts: SceneFacts, rng: random.Random, found: list[SceneOb
 
 def _count_after_listing(found: list[SceneObject], noun: str) -> str:
     """The counted objects alone, in ``found``'s order (:meth:`SceneFacts.reading_order`: left to right but
-    for near-tied neighbours), each followed by a comma, then the verdict: "Looking for
-    cubes: the red cube [..], the blue cube [..], so there are two." No "and" before the last object: with
+    for near-tied neighbours), each followed by a comma, then the verdict: "Looking for cubes: the red
+    cube [..], the blue cube [..], so there are two." No "and" before the last object: with
     it, the answer has to know that the next object is the last before it names it. v26 listed all objects
     of 10 of 40 *training* scenes wrong, 7 of them at the "and" (one object early drops the last, a comma
     after the last makes it list one again). Without it, the answer decides to stop after an object; that
