@@ -62,6 +62,7 @@ def test_world_size_enters_gradient_accumulation(monkeypatch):
     ("optim.betas=[0.9]", r"config.optim.betas needs 2 values, got 1"),
     ("optim", r"override 'optim' is not KEY=VALUE"),
     ("optim.vision_lr=0", r"vision_lr must be > 0 \(or null for lr\), got 0"),
+    ("model.box_unlikelihood=-1", r"box_unlikelihood must be >= 0, got -1"),
 ])
 def test_bad_values_name_the_key(override, message):
     with pytest.raises(ValueError, match=message):

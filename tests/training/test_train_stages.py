@@ -174,3 +174,19 @@ def test_llm_stage_output_is_the_stage1_language_model(pipeline):
     llm = pipeline["llm"]["trainer"].model.state_dict()
     stage1_before = pipeline["stage1"]["before"]
     assert all(torch.equal(v, stage1_before["llm." + k]) for k, v in llm.items())
+
+
+def test_stage2_with_box_unlikelihood_adds_the_copy_penalty_and_trains(pipeline):
+    world = pipeline["world"]
+    out = world["root"] / "stage2_box_unlikelihood"
+    cfg = load_config(CONFIGS / FILES["stage2"], stage_overrides(world, "stage2", out) + ["model.box_unlikelihood=2.0"])
+    trainer = Trainer(cfg)
+    listed = next(i for i in range(len(trainer.dataset)) if len(trainer.dataset[i]["negatives"]))
+    batch = trainer.collate([trainer.dataset[listed]])
+    with torch.no_grad():
+        penalised = trainer.task.loss(trainer.model, batch, cfg)
+        plain = trainer.task.loss(trainer.model, {k: v for k, v in batch.items() if k != "negatives"}, cfg)
+    assert penalised > plain > 0
+    trainer.train()
+    trainer.close()
+    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in read_metrics(out / "metrics.jsonl"))

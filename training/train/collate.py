@@ -3,7 +3,8 @@
 ``input_ids`` pad with the tokenizer's pad id, ``labels`` with IGNORE_INDEX, ``attention_mask``
 marks real tokens; ``pixel_values`` of the samples that have an image are stacked in sample order
 (the order :class:`llava_ros.model.LlavaModel` consumes them), or None when no sample has one;
-``patch_targets`` (dense CLIP) are stacked.
+``patch_targets`` (dense CLIP) are stacked; ``negatives`` (:mod:`training.train.box_negatives`) become
+one (M, 3) tensor of ``(sample, position, token)``.
 """
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ def pad_collate(samples: list[dict], pad_id: int) -> dict[str, torch.Tensor | No
            "pixel_values": torch.stack(images) if images else None}
     if has_labels:
         out["labels"] = labels
+    if "negatives" in samples[0]:
+        out["negatives"] = torch.cat([torch.cat([torch.full((len(s["negatives"]), 1), i), s["negatives"]], dim=1)
+                                      for i, s in enumerate(samples)])
     if "patch_targets" in samples[0]:
         out["patch_targets"] = torch.stack([s["patch_targets"] for s in samples])
     return out

@@ -10,7 +10,8 @@
   record (the stage-1 brief captions), tokenised ``<s> caption </s>``.
 
 Samples are dicts of tensors: ``input_ids``, ``labels`` (absent for captions), ``pixel_values``
-(3, H, W) or None.
+(3, H, W) or None, and with ``box_negatives`` the (N, 2) copied-box tokens of
+:func:`training.train.box_negatives.box_negatives`.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from transformers import PreTrainedTokenizerBase
 from llava_ros.model import IMAGE_TOKEN_INDEX, ImageProcessor, preprocess
 from llava_ros.boxes import BOX_PATTERN
 from training.data.llava_format import IMAGE_TOKEN, question_text, read_llava_json
+from training.train.box_negatives import box_negatives
 from training.train.patch_phrases import patch_targets
 
 
@@ -56,12 +58,12 @@ class ImageLoader:
 class ConversationDataset(Dataset):
     def __init__(self, records: list[dict], tokenizer: PreTrainedTokenizerBase, template: str, max_length: int,
                  images: ImageLoader | None, image_token_id: int | None, loss_on: str = "assistant",
-                 text_only: bool = False):
+                 text_only: bool = False, box_negatives: bool = False):
         if not text_only and (images is None or image_token_id is None):
             raise ValueError("image samples need an image loader and an image_token_id (or text_only=True)")
         self.records, self.tokenizer, self.template = records, tokenizer, template
         self.max_length, self.images, self.image_token_id = max_length, images, image_token_id
-        self.loss_on, self.text_only = loss_on, text_only
+        self.loss_on, self.text_only, self.box_negatives = loss_on, text_only, box_negatives
 
     def __len__(self) -> int:
         return len(self.records)
@@ -73,14 +75,20 @@ class ConversationDataset(Dataset):
         if self.text_only:
             turns = [{**t, "value": question_text(t["value"])} for t in turns]
         image_token_id = IMAGE_TOKEN_INDEX if self.image_token_id is None else self.image_token_id
-        tokens = preprocess(turns, self.tokenizer, self.template, image_token_id=image_token_id,
-                            image_token=IMAGE_TOKEN, has_image=has_image)
+        def encode(conversation):
+            return preprocess(conversation, self.tokenizer, self.template, image_token_id=image_token_id,
+                              image_token=IMAGE_TOKEN, has_image=has_image)
+
+        tokens = encode(turns)
         input_ids = tokens.input_ids[: self.max_length]
         labels = (input_ids.clone() if self.loss_on == "all" else tokens.labels[: self.max_length])
         if has_image and not bool((input_ids == self.image_token_id).any()):
             raise ValueError(f"record {record['id']!r}: max_length {self.max_length} cut off its image token")
         pixel_values = self.images(record["image"]) if has_image else None
-        return {"input_ids": input_ids, "labels": labels, "pixel_values": pixel_values}
+        sample = {"input_ids": input_ids, "labels": labels, "pixel_values": pixel_values}
+        if self.box_negatives:
+            sample["negatives"] = box_negatives(turns, lambda c: encode(c).input_ids, labels)
+        return sample
 
 
 def strip_boxes(text: str) -> str:

@@ -7,7 +7,8 @@
   ViT what each patch shows; saves the same ``CLIPVisionModel`` folder.
 - ``causal_lm``: ``AutoModelForCausalLM`` (Llama config) from scratch on conversation text; saves a
   transformers folder with the tokenizer, which ``model.text.pretrained_path`` loads.
-- ``llava``: :class:`llava_ros.model.LlavaModel`; saves with :func:`llava_ros.model.save_pretrained`.
+- ``llava``: :class:`llava_ros.model.LlavaModel`, next-token loss plus, with ``model.box_unlikelihood``, the
+  unlikelihood of copying an earlier box (``box_negatives.py``); saves with :func:`llava_ros.model.save_pretrained`.
 - ``llava_tower``: the vision tower of a LLaVA checkpoint (``model.init_from``) plus a patch–phrase head
   (``tower_phrases.py``); saves that checkpoint with the tuned tower, in the ``llava`` layout.
 """
@@ -25,6 +26,7 @@ from transformers import AutoModelForCausalLM, CLIPConfig, CLIPModel, CLIPTextCo
 from llava_ros.model import (ImageProcessor, LlavaConfig, LlavaModel, ProjectorConfig, TextConfig, load_pretrained,
                              load_tokenizer, save_pretrained)
 from training.data.llava_format import IMAGE_TOKEN
+from training.train.box_negatives import spliced_positions, unlikelihood_loss
 from training.train.collate import pad_collate
 from training.train.config import TrainConfig
 from training.train.datasets import (CaptionDataset, ConversationDataset, ImageLoader, PatchPhraseDataset,
@@ -68,7 +70,7 @@ class Task:
     def dataset(self, cfg: TrainConfig, model: nn.Module, tokenizer: PreTrainedTokenizerBase) -> Dataset:
         raise NotImplementedError
 
-    def loss(self, model: nn.Module, batch: dict) -> torch.Tensor:
+    def loss(self, model: nn.Module, batch: dict, cfg: TrainConfig) -> torch.Tensor:
         raise NotImplementedError
 
     def after_step(self, model: nn.Module) -> None:
@@ -108,7 +110,7 @@ class ClipTask(Task):
         return CaptionDataset(read_records(cfg.data.train_json), tokenizer, cfg.data.max_length, images,
                               cfg.data.strip_boxes)
 
-    def loss(self, model, batch):
+    def loss(self, model, batch, cfg):
         return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                      pixel_values=batch["pixel_values"], return_loss=True).loss
 
@@ -173,7 +175,7 @@ class DenseClipTask(ClipTask):
         return PatchPhraseDataset(read_records(cfg.data.train_json), tokenizer, cfg.data.max_length, images,
                                   cfg.data.strip_boxes, grid=grid)
 
-    def loss(self, model, batch):
+    def loss(self, model, batch, cfg):
         scene, dense = model(batch["input_ids"], batch["attention_mask"], batch["pixel_values"], batch["patch_targets"])
         return scene + model_weight(model) * dense
 
@@ -207,7 +209,7 @@ class CausalLMTask(Task):
                                    cfg.data.max_length, images=None, image_token_id=None,
                                    loss_on=cfg.data.loss_on, text_only=True)
 
-    def loss(self, model, batch):
+    def loss(self, model, batch, cfg):
         return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                      labels=batch["labels"]).loss
 
@@ -242,11 +244,19 @@ class LlavaTask(Task):
     def dataset(self, cfg, model, tokenizer):
         images = ImageLoader(cfg.data.image_folder, ImageProcessor(model.config.vision))
         return ConversationDataset(read_records(cfg.data.train_json), tokenizer, cfg.data.template,
-                                   cfg.data.max_length, images, model.config.image_token_id, cfg.data.loss_on)
+                                   cfg.data.max_length, images, model.config.image_token_id, cfg.data.loss_on,
+                                   box_negatives=cfg.model.box_unlikelihood > 0)
 
-    def loss(self, model, batch):
-        return model(input_ids=batch["input_ids"], pixel_values=batch["pixel_values"],
-                     attention_mask=batch["attention_mask"], labels=batch["labels"]).loss
+    def loss(self, model, batch, cfg):
+        out = model(input_ids=batch["input_ids"], pixel_values=batch["pixel_values"],
+                    attention_mask=batch["attention_mask"], labels=batch["labels"])
+        if "negatives" not in batch:
+            return out.loss
+        llava = getattr(model, "module", model)
+        rows, positions, tokens = batch["negatives"].unbind(1)
+        spliced = spliced_positions(batch["input_ids"], rows, positions, llava.config.image_token_id,
+                                    llava.num_image_tokens)
+        return out.loss + cfg.model.box_unlikelihood * unlikelihood_loss(out.logits, rows, spliced, tokens)
 
     def save(self, cfg, model, tokenizer, folder):
         save_pretrained(model, tokenizer, folder)
@@ -266,7 +276,7 @@ class LlavaTowerTask(Task):
         return PatchPhraseDataset(read_records(cfg.data.train_json), tokenizer, cfg.data.max_length, images,
                                   cfg.data.strip_boxes, grid=model.grid)
 
-    def loss(self, model, batch):
+    def loss(self, model, batch, cfg):
         return model(batch["pixel_values"], batch["patch_targets"])
 
     def save(self, cfg, model, tokenizer, folder):

@@ -134,7 +134,7 @@ class Trainer:
             self.position.epoch, self.position.batch = (epoch + 1, 0) if done else (epoch, consumed)
             sync = not self.dist.enabled or k == accum - 1
             with nullcontext() if sync else self.wrapped.no_sync():
-                loss = self.task.loss(self.wrapped, batch)
+                loss = self.task.loss(self.wrapped, batch, self.cfg)
                 if not torch.isfinite(loss):
                     raise FloatingPointError(f"loss is {loss.item()} at step {self.position.step + 1}")
                 (loss / accum).backward()
