@@ -13,7 +13,6 @@ scenes. ``model.box_unlikelihood`` trains against exactly these tokens. ``--out`
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -24,8 +23,8 @@ from llava_ros.commandline import standalone_main
 from llava_ros.eval.benchmarks import sim
 from llava_ros.eval.benchmarks.heldout import render_truth
 from llava_ros.model import ImageProcessor, load_model, load_tokenizer, preprocess
-from sim.seeds import parse_seed_range
 from training.data.scene_facts import SceneFacts
+from training.heldout_probe import add_arguments, run_probe
 from training.train.box_negatives import box_negatives
 
 
@@ -74,19 +73,8 @@ def _summary(places: list[tuple[float, bool]]) -> dict:
             "p_copy": sum(p for p, _ in places) / n if n else float("nan")}
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="a LLaVA checkpoint folder (any layout load_model reads)")
-    parser.add_argument("--seeds", default="1000000000:1000000040", help="scene seeds A:B (held-out by default)")
-    parser.add_argument("--size", type=int, default=336, help="render size in pixels (the sim's default)")
-    parser.add_argument("--out", help="write the result here as JSON")
-    parser.add_argument("--quiet", action="store_true")
-
-
 def run(args: argparse.Namespace) -> int:
-    result = probe(Path(args.model), parse_seed_range(args.seeds), args.size, not args.quiet)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    result = run_probe(probe, args)
     print("| questions | places | copy outranks the true token | mean p(copy) |\n|---|---|---|---|")
     for name, row in [("all", result["all"]), *result["by_family"].items()]:
         print(f"| {name} | {row['places']} | {row['copy_wins']:.3f} | {row['p_copy']:.3f} |")

@@ -16,7 +16,6 @@ yellow sphere". ``--out`` writes the result as JSON, each question's verdict inc
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -28,9 +27,9 @@ from llava_ros.commandline import standalone_main
 from llava_ros.eval.benchmarks import sim
 from llava_ros.eval.benchmarks.heldout import render_truth
 from llava_ros.model import ImageProcessor, load_model, load_tokenizer, preprocess
-from sim.seeds import parse_seed_range
 from training.data.scene_facts import SceneFacts
 from training.data.teachers.rules.conversation import closest_match
+from training.heldout_probe import add_arguments, run_probe
 
 # family -> the verdict of a grounded answer (group 1): the words the decision is made in
 VERDICTS = {
@@ -114,19 +113,8 @@ def _share(rights: list[bool]) -> float:
     return sum(rights) / len(rights) if rights else float("nan")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="a LLaVA checkpoint folder (any layout load_model reads)")
-    parser.add_argument("--seeds", default="1000000000:1000000040", help="scene seeds A:B (held-out by default)")
-    parser.add_argument("--size", type=int, default=336, help="render size in pixels (the sim's default)")
-    parser.add_argument("--out", help="write the result here as JSON")
-    parser.add_argument("--quiet", action="store_true")
-
-
 def run(args: argparse.Namespace) -> int:
-    result = probe(Path(args.model), parse_seed_range(args.seeds), args.size, not args.quiet)
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    result = run_probe(probe, args)
     for family, accuracy in result["accuracy"].items():
         print(f"{family}: verdict right {accuracy:.3f} of {result['asked'][family]} (teacher-forced grounding)")
     for kind, tally in result["exists_by_match"].items():
