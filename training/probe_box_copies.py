@@ -37,7 +37,7 @@ def copy_places(model, tokenizer, pixels: torch.Tensor, question: str, answer: s
                           image_token="<image>", has_image=True)
     turns = [{"from": "human", "value": "<image>\n" + question}, {"from": "gpt", "value": answer}]
     tokens = encode(turns)
-    negatives = box_negatives(turns, lambda c: encode(c).input_ids, tokens.labels)
+    negatives = box_negatives(turns, lambda c: encode(c).input_ids, tokens.input_ids, tokens.labels)
     if not len(negatives):
         return []
     logits = model(tokens.input_ids[None], pixel_values=pixels).logits[0]

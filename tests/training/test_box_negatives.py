@@ -23,7 +23,7 @@ def encoder(tokenizer):
 
 def negatives_of(tokenizer, turns):
     tokens = encoder(tokenizer)(turns)
-    return tokens, box_negatives(turns, lambda c: encoder(tokenizer)(c).input_ids, tokens.labels)
+    return tokens, box_negatives(turns, lambda c: encoder(tokenizer)(c).input_ids, tokens.input_ids, tokens.labels)
 
 
 def test_the_second_box_is_kept_from_copying_the_first_where_the_two_part():

@@ -26,7 +26,7 @@ def test_each_place_is_the_prediction_of_the_prefix_before_it(tmp_path):
                           image_token="<image>", has_image=True)
     turns = [{"from": "human", "value": "<image>\n" + QUESTION}, {"from": "gpt", "value": ANSWER}]
     tokens = encode(turns)
-    negatives = box_negatives(turns, lambda c: encode(c).input_ids, tokens.labels).tolist()
+    negatives = box_negatives(turns, lambda c: encode(c).input_ids, tokens.input_ids, tokens.labels).tolist()
     assert len(places) == len(negatives) >= 3  # the second box after the first, the third after both
     for (p_copy, wins), (position, copied) in zip(places, negatives):
         with torch.no_grad():

@@ -24,10 +24,11 @@ from llava_ros.model import IGNORE_INDEX
 Turns = Sequence[dict]
 
 
-def box_negatives(turns: Turns, encode: Callable[[Turns], torch.Tensor], labels: torch.Tensor) -> torch.Tensor:
-    """(N, 2) long tensor of ``(position, token)``: at ``position`` of ``encode(turns)`` (whose loss
-    ``labels`` are not ignored) the answer would be copying an earlier box if it wrote ``token``."""
-    reference = encode(turns)
+def box_negatives(turns: Turns, encode: Callable[[Turns], torch.Tensor], input_ids: torch.Tensor,
+                  labels: torch.Tensor) -> torch.Tensor:
+    """(N, 2) long tensor of ``(position, token)``: at ``position`` of ``input_ids`` (the caller's
+    ``encode(turns)``, possibly truncated, whose loss ``labels`` are not ignored there) the answer would
+    be copying an earlier box if it wrote ``token``."""
     found: set[tuple[int, int]] = set()
     for t, turn in enumerate(turns):
         if turn["from"] != "gpt":
@@ -38,7 +39,7 @@ def box_negatives(turns: Turns, encode: Callable[[Turns], torch.Tensor], labels:
             for earlier in {b.group() for b in boxes[:i]} - {box.group()}:
                 swapped = text[: box.start()] + earlier + text[box.end():]
                 other = encode([*turns[:t], {**turn, "value": swapped}, *turns[t + 1:]])
-                position = _first_difference(reference, other)
+                position = _first_difference(input_ids, other)
                 if position is not None and position < len(labels) and labels[position] != IGNORE_INDEX:
                     found.add((position, int(other[position])))
     return torch.tensor(sorted(found), dtype=torch.long).reshape(-1, 2)

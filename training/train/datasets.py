@@ -87,7 +87,7 @@ class ConversationDataset(Dataset):
         pixel_values = self.images(record["image"]) if has_image else None
         sample = {"input_ids": input_ids, "labels": labels, "pixel_values": pixel_values}
         if self.box_negatives:
-            sample["negatives"] = box_negatives(turns, lambda c: encode(c).input_ids, labels)
+            sample["negatives"] = box_negatives(turns, lambda c: encode(c).input_ids, input_ids, labels)
         return sample
 
 

@@ -53,7 +53,8 @@ def reduce_sum(info: DistInfo, *values: float) -> list[float]:
 
 def shutdown(info: DistInfo) -> None:
     """Leave the process group together: a barrier first, since ``destroy_process_group`` on a rank whose
-    peers are still busy can hang (pytorch/pytorch#75097; CI once waited out its 120 s here)."""
+    peers are still busy can hang (pytorch/pytorch#75097). A 2-process CI run once hung at exit after both
+    ranks had finished; whether in this call is not known, as the trainer's last step is a barrier too."""
     if info.enabled and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
