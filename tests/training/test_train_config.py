@@ -63,6 +63,7 @@ def test_world_size_enters_gradient_accumulation(monkeypatch):
     ("optim", r"override 'optim' is not KEY=VALUE"),
     ("optim.vision_lr=0", r"vision_lr must be > 0 \(or null for lr\), got 0"),
     ("model.box_unlikelihood=-1", r"box_unlikelihood must be >= 0, got -1"),
+    ("model.after_box_weight=-0.5", r"after_box_weight must be >= 0, got -0.5"),
 ])
 def test_bad_values_name_the_key(override, message):
     with pytest.raises(ValueError, match=message):

@@ -190,3 +190,19 @@ def test_stage2_with_box_unlikelihood_adds_the_copy_penalty_and_trains(pipeline)
     trainer.train()
     trainer.close()
     assert all(torch.isfinite(torch.tensor(r["loss"])) for r in read_metrics(out / "metrics.jsonl"))
+
+
+def test_stage2_with_after_box_weight_adds_the_decision_loss_and_trains(pipeline):
+    world = pipeline["world"]
+    out = world["root"] / "stage2_after_box"
+    cfg = load_config(CONFIGS / FILES["stage2"], stage_overrides(world, "stage2", out) + ["model.after_box_weight=2.0"])
+    trainer = Trainer(cfg)
+    boxed = next(i for i in range(len(trainer.dataset)) if len(trainer.dataset[i]["after_box"]))
+    batch = trainer.collate([trainer.dataset[boxed]])
+    with torch.no_grad():
+        weighted = trainer.task.loss(trainer.model, batch, cfg)
+        plain = trainer.task.loss(trainer.model, {k: v for k, v in batch.items() if k != "after_box"}, cfg)
+    assert weighted > plain > 0
+    trainer.train()
+    trainer.close()
+    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in read_metrics(out / "metrics.jsonl"))

@@ -4,7 +4,8 @@
 marks real tokens; ``pixel_values`` of the samples that have an image are stacked in sample order
 (the order :class:`llava_ros.model.LlavaModel` consumes them), or None when no sample has one;
 ``patch_targets`` (dense CLIP) are stacked; ``negatives`` (:mod:`training.train.box_negatives`) become
-one (M, 3) tensor of ``(sample, position, token)``.
+one (M, 3) tensor of ``(sample, position, token)``; ``after_box`` positions (:mod:`training.train.after_box`)
+one (K, 2) tensor of ``(sample, position)``.
 """
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def pad_collate(samples: list[dict], pad_id: int) -> dict[str, torch.Tensor | No
         out["labels"] = labels
     if "negatives" in samples[0]:
         out["negatives"] = torch.cat([torch.cat([torch.full((len(s["negatives"]), 1), i), s["negatives"]], dim=1)
+                                      for i, s in enumerate(samples)])
+    if "after_box" in samples[0]:
+        out["after_box"] = torch.cat([torch.stack([torch.full_like(s["after_box"], i), s["after_box"]], dim=1)
                                       for i, s in enumerate(samples)])
     if "patch_targets" in samples[0]:
         out["patch_targets"] = torch.stack([s["patch_targets"] for s in samples])

@@ -43,13 +43,15 @@ class ModelConfig:
     background_weight: float = 1.0  # clip_dense, tower_phrases: class weight of "table" patches (~95% of all)
     anchor_weight: float = 0.0  # tower_phrases stage: pull of the features towards the starting tower's
     box_unlikelihood: float = 0.0  # llava stages: weight of the copied-box unlikelihood (box_negatives.py)
+    after_box_weight: float = 0.0  # llava stages: weight of the extra loss on the token after each box (after_box.py)
     inference_template: str = "vicuna_v1"  # template recorded in the saved llava config
 
     def __post_init__(self) -> None:
         if self.inference_template not in TEMPLATES:
             raise ValueError(f"inference_template {self.inference_template!r} is not one of {sorted(TEMPLATES)}")
-        if self.box_unlikelihood < 0:
-            raise ValueError(f"box_unlikelihood must be >= 0, got {self.box_unlikelihood}")
+        for name in ("box_unlikelihood", "after_box_weight"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
         if self.tokenizer is None:
             self.tokenizer = self.init_from or self.text.pretrained_path
 

@@ -25,6 +25,7 @@ from transformers import PreTrainedTokenizerBase
 from llava_ros.model import IMAGE_TOKEN_INDEX, ImageProcessor, preprocess
 from llava_ros.boxes import BOX_PATTERN
 from training.data.llava_format import IMAGE_TOKEN, question_text, read_llava_json
+from training.train.after_box import after_box_positions
 from training.train.box_negatives import box_negatives
 from training.train.patch_phrases import patch_targets
 
@@ -58,12 +59,13 @@ class ImageLoader:
 class ConversationDataset(Dataset):
     def __init__(self, records: list[dict], tokenizer: PreTrainedTokenizerBase, template: str, max_length: int,
                  images: ImageLoader | None, image_token_id: int | None, loss_on: str = "assistant",
-                 text_only: bool = False, box_negatives: bool = False):
+                 text_only: bool = False, box_negatives: bool = False, after_box: torch.Tensor | None = None):
         if not text_only and (images is None or image_token_id is None):
             raise ValueError("image samples need an image loader and an image_token_id (or text_only=True)")
         self.records, self.tokenizer, self.template = records, tokenizer, template
         self.max_length, self.images, self.image_token_id = max_length, images, image_token_id
         self.loss_on, self.text_only, self.box_negatives = loss_on, text_only, box_negatives
+        self.after_box = after_box  # box-closing token ids (after_box.closing_token_ids), or None
 
     def __len__(self) -> int:
         return len(self.records)
@@ -88,6 +90,8 @@ class ConversationDataset(Dataset):
         sample = {"input_ids": input_ids, "labels": labels, "pixel_values": pixel_values}
         if self.box_negatives:
             sample["negatives"] = box_negatives(turns, lambda c: encode(c).input_ids, input_ids, labels)
+        if self.after_box is not None:
+            sample["after_box"] = after_box_positions(input_ids, labels, self.after_box)
         return sample
 
 

@@ -8,7 +8,8 @@
 - ``causal_lm``: ``AutoModelForCausalLM`` (Llama config) from scratch on conversation text; saves a
   transformers folder with the tokenizer, which ``model.text.pretrained_path`` loads.
 - ``llava``: :class:`llava_ros.model.LlavaModel`, next-token loss plus, with ``model.box_unlikelihood``, the
-  unlikelihood of copying an earlier box (``box_negatives.py``); saves with :func:`llava_ros.model.save_pretrained`.
+  unlikelihood of copying an earlier box (``box_negatives.py``) and, with ``model.after_box_weight``, the loss
+  of the token after each box once more (``after_box.py``); saves with :func:`llava_ros.model.save_pretrained`.
 - ``llava_tower``: the vision tower of a LLaVA checkpoint (``model.init_from``) plus a patch–phrase head
   (``tower_phrases.py``); saves that checkpoint with the tuned tower, in the ``llava`` layout.
 """
@@ -26,6 +27,7 @@ from transformers import AutoModelForCausalLM, CLIPConfig, CLIPModel, CLIPTextCo
 from llava_ros.model import (ImageProcessor, LlavaConfig, LlavaModel, ProjectorConfig, TextConfig, load_pretrained,
                              load_tokenizer, save_pretrained)
 from training.data.llava_format import IMAGE_TOKEN
+from training.train.after_box import after_box_loss, closing_token_ids
 from training.train.box_negatives import spliced_positions, unlikelihood_loss
 from training.train.collate import pad_collate
 from training.train.config import TrainConfig
@@ -245,18 +247,26 @@ class LlavaTask(Task):
         images = ImageLoader(cfg.data.image_folder, ImageProcessor(model.config.vision))
         return ConversationDataset(read_records(cfg.data.train_json), tokenizer, cfg.data.template,
                                    cfg.data.max_length, images, model.config.image_token_id, cfg.data.loss_on,
-                                   box_negatives=cfg.model.box_unlikelihood > 0)
+                                   box_negatives=cfg.model.box_unlikelihood > 0,
+                                   after_box=closing_token_ids(tokenizer) if cfg.model.after_box_weight > 0 else None)
 
     def loss(self, model, batch, cfg):
         out = model(input_ids=batch["input_ids"], pixel_values=batch["pixel_values"],
                     attention_mask=batch["attention_mask"], labels=batch["labels"])
-        if "negatives" not in batch:
-            return out.loss
         llava = getattr(model, "module", model)
-        rows, positions, tokens = batch["negatives"].unbind(1)
-        spliced = spliced_positions(batch["input_ids"], rows, positions, llava.config.image_token_id,
-                                    llava.num_image_tokens)
-        return out.loss + cfg.model.box_unlikelihood * unlikelihood_loss(out.logits, rows, spliced, tokens)
+        def spliced(rows, positions):
+            return spliced_positions(batch["input_ids"], rows, positions, llava.config.image_token_id,
+                                     llava.num_image_tokens)
+        loss = out.loss
+        if "negatives" in batch:
+            rows, positions, tokens = batch["negatives"].unbind(1)
+            loss = loss + cfg.model.box_unlikelihood * unlikelihood_loss(out.logits, rows, spliced(rows, positions),
+                                                                          tokens)
+        if "after_box" in batch:
+            rows, positions = batch["after_box"].unbind(1)
+            loss = loss + cfg.model.after_box_weight * after_box_loss(out.logits, rows, spliced(rows, positions),
+                                                                     batch["labels"][rows, positions])
+        return loss
 
     def save(self, cfg, model, tokenizer, folder):
         save_pretrained(model, tokenizer, folder)

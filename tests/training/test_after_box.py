@@ -1,0 +1,67 @@
+"""The token after each box: which positions, their place in the batch and the spliced sequence, and the loss."""
+import torch
+
+from llava_ros.model import IGNORE_INDEX, LlavaModel
+from tests.tiny import make_tokenizer, tiny_config
+from tests.training.test_box_negatives import FIRST, LISTING, SECOND, conversation, encoder
+from training.train.after_box import after_box_loss, after_box_positions, closing_token_ids
+from training.train.box_negatives import spliced_positions
+from training.train.collate import pad_collate
+
+
+def positions_of(tokenizer, turns):
+    tokens = encoder(tokenizer)(turns)
+    return tokens, after_box_positions(tokens.input_ids, tokens.labels, closing_token_ids(tokenizer))
+
+
+def test_the_token_after_each_answer_box_is_where_the_listing_goes_on_or_concludes():
+    tokenizer = make_tokenizer()
+    tokens, positions = positions_of(tokenizer, conversation(LISTING, f"<image>\nIs the cube {FIRST} yellow?"))
+    ids = tokens.input_ids
+    assert len(positions) == 2  # the question's box is not an answer token
+    for position, box in zip(positions.tolist(), (FIRST, SECOND)):
+        assert tokens.labels[position] == ids[position] != IGNORE_INDEX
+        before = tokenizer.decode(ids[:position])
+        assert before.endswith(box) or before.endswith(box + ","), before  # "]" or "]," closes the box
+    assert len(positions_of(tokenizer, conversation("There are no cubes."))[1]) == 0
+
+
+def test_closing_tokens_are_those_holding_a_bracket():
+    tokenizer = make_tokenizer()
+    closing = closing_token_ids(tokenizer).tolist()
+    assert closing and all("]" in tokenizer.convert_ids_to_tokens(i) for i in closing)
+    assert tokenizer.convert_tokens_to_ids("]") in closing and tokenizer.convert_tokens_to_ids("[") not in closing
+
+
+def test_batched_positions_point_at_the_models_spliced_labels():
+    tokenizer = make_tokenizer()
+    torch.manual_seed(0)
+    model = LlavaModel.from_config(tiny_config(tokenizer)).eval()
+    samples = []
+    for answer in (LISTING, f"It is the red cube {SECOND}."):
+        tokens, positions = positions_of(tokenizer, conversation(answer))
+        samples.append({"input_ids": tokens.input_ids, "labels": tokens.labels, "after_box": positions,
+                        "pixel_values": torch.randn(3, 32, 32)})
+    batch = pad_collate(samples, tokenizer.pad_token_id)
+    rows, positions = batch["after_box"].unbind(1)
+    assert rows.tolist() == [0, 0, 1]
+    spliced = spliced_positions(batch["input_ids"], rows, positions, model.config.image_token_id, model.num_image_tokens)
+    with torch.no_grad():
+        out = model(batch["input_ids"], batch["pixel_values"], batch["attention_mask"], batch["labels"])
+    assert torch.equal(out.labels[rows, spliced], batch["labels"][rows, positions])
+    expected = torch.nn.functional.cross_entropy(out.logits[rows, spliced - 1], batch["labels"][rows, positions])
+    assert torch.allclose(after_box_loss(out.logits, rows, spliced, batch["labels"][rows, positions]), expected)
+
+
+def test_a_step_on_the_loss_raises_the_true_tokens_probability():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 6, 10, requires_grad=True)
+    rows, positions, tokens = torch.tensor([0, 1]), torch.tensor([3, 5]), torch.tensor([7, 2])
+    loss = after_box_loss(logits, rows, positions, tokens)
+    p = torch.softmax(logits.detach(), -1)[rows, positions - 1, tokens]
+    assert torch.allclose(loss, -torch.log(p).mean())
+    loss.backward()
+    raised = torch.softmax(logits.detach() - 1.0 * logits.grad, -1)[rows, positions - 1, tokens]
+    assert (raised > p).all()
+    empty = torch.zeros(0, dtype=torch.long)
+    assert after_box_loss(logits, empty, empty, empty).item() == 0.0
