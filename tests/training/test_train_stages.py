@@ -176,33 +176,20 @@ def test_llm_stage_output_is_the_stage1_language_model(pipeline):
     assert all(torch.equal(v, stage1_before["llm." + k]) for k, v in llm.items())
 
 
-def test_stage2_with_box_unlikelihood_adds_the_copy_penalty_and_trains(pipeline):
+@pytest.mark.parametrize("override, key", [("model.box_unlikelihood=2.0", "negatives"),
+                                           ("model.after_box_weight=2.0", "after_box")])
+def test_stage2_with_an_extra_loss_term_adds_it_and_trains(pipeline, override, key):
+    """The copied-box unlikelihood (box_negatives.py) and the after-box loss (after_box.py) raise a listing's loss."""
     world = pipeline["world"]
-    out = world["root"] / "stage2_box_unlikelihood"
-    cfg = load_config(CONFIGS / FILES["stage2"], stage_overrides(world, "stage2", out) + ["model.box_unlikelihood=2.0"])
+    out = world["root"] / f"stage2_{key}"
+    cfg = load_config(CONFIGS / FILES["stage2"], stage_overrides(world, "stage2", out) + [override])
     trainer = Trainer(cfg)
-    listed = next(i for i in range(len(trainer.dataset)) if len(trainer.dataset[i]["negatives"]))
+    listed = next(i for i in range(len(trainer.dataset)) if len(trainer.dataset[i][key]))
     batch = trainer.collate([trainer.dataset[listed]])
     with torch.no_grad():
-        penalised = trainer.task.loss(trainer.model, batch, cfg)
-        plain = trainer.task.loss(trainer.model, {k: v for k, v in batch.items() if k != "negatives"}, cfg)
-    assert penalised > plain > 0
-    trainer.train()
-    trainer.close()
-    assert all(torch.isfinite(torch.tensor(r["loss"])) for r in read_metrics(out / "metrics.jsonl"))
-
-
-def test_stage2_with_after_box_weight_adds_the_decision_loss_and_trains(pipeline):
-    world = pipeline["world"]
-    out = world["root"] / "stage2_after_box"
-    cfg = load_config(CONFIGS / FILES["stage2"], stage_overrides(world, "stage2", out) + ["model.after_box_weight=2.0"])
-    trainer = Trainer(cfg)
-    boxed = next(i for i in range(len(trainer.dataset)) if len(trainer.dataset[i]["after_box"]))
-    batch = trainer.collate([trainer.dataset[boxed]])
-    with torch.no_grad():
-        weighted = trainer.task.loss(trainer.model, batch, cfg)
-        plain = trainer.task.loss(trainer.model, {k: v for k, v in batch.items() if k != "after_box"}, cfg)
-    assert weighted > plain > 0
+        extra = trainer.task.loss(trainer.model, batch, cfg)
+        plain = trainer.task.loss(trainer.model, {k: v for k, v in batch.items() if k != key}, cfg)
+    assert extra > plain > 0
     trainer.train()
     trainer.close()
     assert all(torch.isfinite(torch.tensor(r["loss"])) for r in read_metrics(out / "metrics.jsonl"))
