@@ -3,9 +3,9 @@
 A grounded counting answer lists the objects it counts, a comma after each, and then concludes
 ("the red cone [0.12, 0.50, 0.20, 0.60], the green cube [...], so there are two."). The number rests on
 one token per object: the one after the box's closing ``],``, which is ``the`` (one more) or ``so``
-(done). It is about one answer token in twenty, so the mean next-token loss barely sees it. On training
-scenes whose boxes it writes to the digit, v29 still ends 7 of 40 counting listings one object early (the
-fit probe, ``training.probe_fit``), so that token is fitted worst where it matters most.
+(done). Such tokens are about 3% of the answer tokens of the stage-2 mix, so the mean next-token loss
+barely sees them. On training scenes whose boxes it writes to the digit, v29 still ends 7 of its 40
+counting answers one object early (the fit probe, ``training.probe_fit``).
 
 :func:`after_box_positions` finds the answer tokens right after a token that closes a box (any token
 holding ``]``: the box syntax of :mod:`llava_ros.boxes` is the only bracket the teacher writes), and
