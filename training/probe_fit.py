@@ -17,11 +17,9 @@ import json
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
 from llava_ros.commandline import standalone_main
 from llava_ros.eval.benchmarks import sim
-from llava_ros.eval.benchmarks.heldout import render_scene
+from llava_ros.eval.benchmarks.heldout import rendered_items
 from llava_ros.eval.predict import predict, read_jsonl
 from llava_ros.eval.report import write_report
 from sim.seeds import check_training_seed, parse_seed_range
@@ -39,11 +37,7 @@ def training_seeds(text: str) -> range:
 
 def fit_items(seeds: range, run_dir: Path, progress: bool = True) -> list[dict]:
     """Render each training seed into ``run_dir/images`` and return ``eval sim``'s questions about it."""
-    items = []
-    for seed in tqdm(seeds, desc="rendering training scenes", disable=not progress):
-        truth = render_scene(seed, run_dir / "images")
-        items.extend(sim.scene_items(seed, truth, f"images/{seed}.png"))
-    return items
+    return rendered_items(seeds, run_dir, sim.scene_items, progress=progress, desc="rendering training scenes")
 
 
 def counted(fact: dict) -> str:

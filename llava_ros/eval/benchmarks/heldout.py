@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -45,6 +46,17 @@ def render_scene(seed: int, images_dir: Path, width: int = 336, height: int = 33
     return truth
 
 
+def rendered_items(seeds: range, run_dir: Path, scene_items: Callable[[int, dict, str], list[dict]],
+                   width: int = 336, height: int = 336, progress: bool = True, desc: str = "rendering held-out scenes"
+                   ) -> list[dict]:
+    """Render every seed into ``run_dir/images`` and return ``scene_items(seed, truth, image)`` of each, in order."""
+    items = []
+    for seed in tqdm(seeds, desc=desc, disable=not progress):
+        truth = render_scene(seed, run_dir / "images", width, height)
+        items.extend(scene_items(seed, truth, f"images/{seed}.png"))
+    return items
+
+
 class HeldoutSceneBenchmark:
     """Questions about rendered held-out scenes; subclasses say which questions."""
 
@@ -65,11 +77,7 @@ class HeldoutSceneBenchmark:
 
     def items(self, run_dir: Path, progress: bool = True) -> list[dict]:
         """Render every seed into ``run_dir/images`` and return its questions."""
-        items = []
-        for seed in tqdm(self.seeds, desc="rendering held-out scenes", disable=not progress):
-            truth = render_scene(seed, run_dir / "images", self.width, self.height)
-            items.extend(self.scene_items(seed, truth, f"images/{seed}.png"))
-        return items
+        return rendered_items(self.seeds, run_dir, self.scene_items, self.width, self.height, progress)
 
     def scene_items(self, seed: int, truth: dict, image: str) -> list[dict]:
         raise NotImplementedError
