@@ -4,13 +4,12 @@ import random
 import re
 
 from llava_ros.eval import answers
-from sim.captions import join_phrases
 from sim.catalogue import COLOURS, SHAPES
 from training.data.attributes import attribute_turns, size_turns
 from training.data.generate import generate
 from training.data.llava_format import read_llava_json
 from training.data.scene_facts import SceneFacts
-from training.data.teachers.rules.conversation import colour_of, shape_of
+from training.data.teachers.rules.conversation import colour_of, shape_of, size_of
 from tests.training.conftest import SIZED_SEEDS
 from tests.training.test_rules_teacher import check_fact
 
@@ -85,16 +84,11 @@ def test_grounded_answers_box_the_object_before_they_name_its_colour_or_shape(tr
     assert checked, "no askable object in the test scenes"
 
 
-def _box_height(box: str) -> str:
-    _, y1, _, y2 = (float(c) for c in box.strip("[]").split(", "))
-    return f"{y2 - y1:.2f}"
-
-
-def test_an_object_named_by_its_size_is_picked_by_comparing_box_heights(sized_truths):
-    """ "What colour is the small cube?": the grounded answer lists the cubes left to right with their
-    boxes' heights, says which height is the smallest, and names that object's colour; where the heights
-    at two decimals do not pick the asked object out, it answers without the comparison."""
-    seen = {"compared": 0, "three": 0, "uncompared": 0}
+def test_an_object_named_by_its_size_is_picked_by_listing_the_candidates_with_their_sizes(sized_truths):
+    """ "What colour is the small cube?": the grounded answer lists the cubes left to right, each with its
+    box and its true size, then names the asked object's colour; the listing names no colour (nor, for a
+    shape question, a shape), so the first one the benchmark reads is the asked object's."""
+    seen = {"two": 0, "three": 0, "by colour": 0}
     for truth in sized_truths:
         facts = SceneFacts(truth)
         for obj in facts.visible:
@@ -106,37 +100,51 @@ def test_an_object_named_by_its_size_is_picked_by_comparing_box_heights(sized_tr
                 ref = facts.unique_reference(obj)
                 size, kind = ref.split()[0], ("shape" if ref.split()[-1] != "object" else "colour")
                 group = [o for o in facts.left_to_right() if getattr(o, kind) == getattr(obj, kind)]
-                heights = [_box_height(o.box) for o in group]
-                extreme = (min if size == "small" else max)(heights, key=float)
+                assert [o.size for o in group].count(size) == 1 and len(group) >= 2
+                listed = [f"{o.box} is {o.size}" for o in group]
+                positions = [turn.answer.index(item) for item in listed]
+                assert positions == sorted(positions), turn.answer
+                assert "height" not in turn.answer and " and " not in turn.answer  # a comma after each
                 value = getattr(obj, hidden)
                 first = answers.first_colour if hidden == "colour" else answers.first_shape
                 assert first(turn.answer) == value  # what the benchmark reads is the asked object's
-                if heights.count(extreme) != 1 or group[heights.index(extreme)] is not obj:
-                    assert "height" not in turn.answer and turn.answer.index(obj.box) < turn.answer.index(value)
-                    seen["uncompared"] += 1
-                    continue
-                listed = [f"{o.box} of height {h}" for o, h in zip(group, heights)]
-                positions = [turn.answer.index(item) for item in listed]
-                assert positions == sorted(positions), turn.answer
-                assert " and " not in turn.answer.split(". Of ")[0]  # a comma after each, as counting lists
-                ordinal = ("first", "second", "third")[group.index(obj)]
-                word = {"small": ("smaller", "smallest"), "large": ("larger", "largest")}[size][len(group) > 2]
-                assert f"Of {join_phrases(heights)}, the {ordinal} is {'the ' * (len(group) > 2)}{word}" in turn.answer
                 said = value if hidden == "colour" else ("an " if value[0] in "aeiou" else "a ") + value
-                assert turn.answer.endswith(f"so the {ref} {obj.box} is {said}."), turn.answer
-                seen["compared"] += 1
-                seen["three"] += len(group) == 3
+                assert turn.answer.endswith(f", so the {ref} {obj.box} is {said}."), turn.answer
+                seen["two" if len(group) == 2 else "three"] += 1
+                seen["by colour"] += kind == "colour"
     assert all(seen.values()), seen
 
 
-def test_size_drills_are_the_attribute_questions_that_name_a_size(truths, sized_truths, tmp_path):
+def test_a_size_question_boxes_its_object_before_it_names_the_size(sized_truths):
+    checked = 0
+    for truth in sized_truths:
+        facts = SceneFacts(truth)
+        for obj in facts.visible:
+            turn = size_of(facts, random.Random(3), obj, style="grounded")
+            if len(facts.matching(colour=obj.colour, shape=obj.shape)) > 1:
+                assert turn is None  # "the red cube" would not say which
+                continue
+            check_fact(truth, turn.fact, turn.answer, question=turn.question)
+            assert turn.question.count(obj.label) == 1
+            assert turn.answer.index(obj.box) < turn.answer.index(f" {obj.size}")
+            assert f"{obj.box} is {obj.size}." in turn.answer or f"{obj.box}: it is {obj.size}." in turn.answer
+            checked += 1
+    assert checked
+
+
+def test_size_drills_are_the_size_named_attribute_questions_then_a_size_question_per_object(truths, sized_truths, tmp_path):
     for truth in truths + sized_truths:
         facts = SceneFacts(truth)
         drills = attribute_turns(facts, random.Random(0))
         sized = size_turns(facts, random.Random(0))
-        assert sized == [t for t in drills if re.search(r"\b(small|large)\b", t.question)]
+        named = [t for t in drills if re.search(r"\b(small|large)\b", t.question)]
+        assert sized[:len(named)] == named
+        assert [t.fact for t in sized[len(named):]] == [
+            {"type": "size", "label": o.label, "size": o.size} for o in facts.left_to_right()
+            if len(facts.matching(colour=o.colour, shape=o.shape)) == 1]
     assert any(size_turns(SceneFacts(t), random.Random(0)) for t in sized_truths)
     paths = generate(SIZED_SEEDS, tmp_path, kinds=["size"], width=96, height=96, progress=False)
     assert set(paths) == {"sizes", "images"} and paths["sizes"].name == "stage2_sizes.json"
     questions = [r["conversations"][0]["value"] for r in read_llava_json(paths["sizes"])]
-    assert questions and all(re.search(r"\b(small|large)\b", q) for q in questions)
+    assert questions and all(re.search(r"\b(small|large|size|big)\b", q) for q in questions)
+    assert any(re.search(r"(colour|shape|kind)", q) for q in questions) and any("big" in q for q in questions)

@@ -207,7 +207,8 @@ def test_every_answer_is_true(truths, edge_truths, answers):
                        "closest_to_robot", "taller", "compare_count", "flat_top", "brief", "detail"}
 
 
-STYLED = {"scan": {"count", "exists"}, "grounded": {"count", "exists", "left_of", "in_front_of", "colour", "shape"}}
+STYLED = {"scan": {"count", "exists"},
+          "grounded": {"count", "exists", "left_of", "in_front_of", "colour", "shape", "size"}}
 
 
 @pytest.mark.parametrize("style", sorted(STYLED))

@@ -12,8 +12,10 @@ time, docs/grounding.md). ``training.data.generate`` writes them to ``stage2_att
 asked (``--kinds attribute``), to mix into a stage-2 pass.
 
 Size drills (``--kinds size``, ``stage2_sizes.json``) are the attribute questions whose reference names a
-size ("the small cube"), answered after the comparison of box heights that picks the object
-(:func:`training.data.teachers.rules.conversation.size_comparison`): v26 answered them by chance.
+size ("the small cube"), answered after the listing of the candidates with their sizes that picks the
+object (:func:`training.data.teachers.rules.conversation.size_listing`), and, for each visible object its
+label names, "Is the red cube large or small?" answered with its box, then its size: v26 answered the
+size-named questions by chance and v29, comparing box heights, 17 times of 29.
 """
 from __future__ import annotations
 
@@ -22,10 +24,10 @@ import re
 
 from training.data.scene_facts import SceneFacts
 from training.data.teachers.base import Turn
-from training.data.teachers.rules.conversation import COMPARED, colour_of, shape_of
+from training.data.teachers.rules.conversation import SIZES, colour_of, shape_of, size_of
 
 STYLE = "grounded"
-_SIZED = re.compile(r"\b(" + "|".join(COMPARED) + r")\b")  # the size words size_comparison handles
+_SIZED = re.compile(r"\b(" + "|".join(SIZES) + r")\b")  # the size words size_listing handles
 
 
 def attribute_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
@@ -36,5 +38,7 @@ def attribute_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
 
 
 def size_turns(facts: SceneFacts, rng: random.Random) -> list[Turn]:
-    """The turns of :func:`attribute_turns` whose question names the object by its size."""
-    return [turn for turn in attribute_turns(facts, rng) if _SIZED.search(turn.question)]
+    """The turns of :func:`attribute_turns` whose question names the object by its size, then each
+    object's size question, left to right."""
+    sized = [turn for turn in attribute_turns(facts, rng) if _SIZED.search(turn.question)]
+    return sized + [turn for obj in facts.left_to_right() if (turn := size_of(facts, rng, obj, style=STYLE))]

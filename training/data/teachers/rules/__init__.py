@@ -29,7 +29,8 @@ class RulesTeacher:
     then conclude: "Looking for cubes: the red cube [..], so there is one.", "The closest match to a
     red cone is the red cube, so no, ... It is the red cube [..]."; relations name the two objects in the
     question's order and compare their numbers: "Of 0.34 and 0.61, the first is smaller. So yes, ...";
-    colour and shape answers box the object before they name the attribute: "The cylinder [..] is purple.")."""
+    colour, shape and size answers box the object before they name the attribute: "The cylinder [..] is
+    purple.")."""
 
     answers: str = "direct"
 
