@@ -1,12 +1,10 @@
 """The token after each box: which positions, their place in the batch and the spliced sequence, and the loss."""
 import torch
 
-from llava_ros.model import IGNORE_INDEX, LlavaModel
-from tests.tiny import make_tokenizer, tiny_config
-from tests.training.test_box_negatives import FIRST, LISTING, SECOND, conversation, encoder
+from llava_ros.model import IGNORE_INDEX
+from tests.tiny import make_tokenizer
+from tests.training.test_box_negatives import FIRST, LISTING, SECOND, conversation, encoder, tiny_forward
 from training.train.after_box import after_box_loss, after_box_positions, closing_token_ids
-from training.train.box_negatives import spliced_positions
-from training.train.collate import pad_collate
 
 
 def positions_of(tokenizer, turns):
@@ -35,19 +33,10 @@ def test_closing_tokens_are_those_holding_a_bracket():
 
 def test_batched_positions_point_at_the_models_spliced_labels():
     tokenizer = make_tokenizer()
-    torch.manual_seed(0)
-    model = LlavaModel.from_config(tiny_config(tokenizer)).eval()
-    samples = []
-    for answer in (LISTING, f"It is the red cube {SECOND}."):
-        tokens, positions = positions_of(tokenizer, conversation(answer))
-        samples.append({"input_ids": tokens.input_ids, "labels": tokens.labels, "after_box": positions,
-                        "pixel_values": torch.randn(3, 32, 32)})
-    batch = pad_collate(samples, tokenizer.pad_token_id)
-    rows, positions = batch["after_box"].unbind(1)
+    answers = (LISTING, f"It is the red cube {SECOND}.")
+    _, batch, (rows, positions), spliced, out = tiny_forward(
+        tokenizer, "after_box", [positions_of(tokenizer, conversation(a)) for a in answers])
     assert rows.tolist() == [0, 0, 1]
-    spliced = spliced_positions(batch["input_ids"], rows, positions, model.config.image_token_id, model.num_image_tokens)
-    with torch.no_grad():
-        out = model(batch["input_ids"], batch["pixel_values"], batch["attention_mask"], batch["labels"])
     assert torch.equal(out.labels[rows, spliced], batch["labels"][rows, positions])
     expected = torch.nn.functional.cross_entropy(out.logits[rows, spliced - 1], batch["labels"][rows, positions])
     assert torch.allclose(after_box_loss(out.logits, rows, spliced, batch["labels"][rows, positions]), expected)

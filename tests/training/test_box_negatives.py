@@ -60,22 +60,28 @@ def test_an_answer_with_one_box_has_no_negatives():
     assert negatives.shape == (0, 2)
 
 
-def test_spliced_positions_point_at_the_same_tokens_as_the_models_spliced_labels():
-    tokenizer = make_tokenizer()
+def tiny_forward(tokenizer, key: str, indexed: list) -> tuple:
+    """A tiny model's forward pass over the padded batch of ``indexed``, ``(tokens, index)`` pairs whose index
+    rows go under ``key``: (model, batch, the batch's ``key`` columns, their positions in the spliced
+    sequence, the output)."""
     torch.manual_seed(0)
     model = LlavaModel.from_config(tiny_config(tokenizer)).eval()
-    samples = []
-    for answer in (LISTING, f"Looking for cubes: the red cube {SECOND}, the yellow cube {FIRST}, so two."):
-        tokens, negatives = negatives_of(tokenizer, conversation(answer))
-        samples.append({"input_ids": tokens.input_ids, "labels": tokens.labels, "negatives": negatives,
-                        "pixel_values": torch.randn(3, 32, 32)})
-    batch = pad_collate(samples, tokenizer.pad_token_id)
-    rows, positions, tokens = batch["negatives"].unbind(1)
-    assert rows.tolist() == [0, 1]
-    spliced = spliced_positions(batch["input_ids"], rows, positions, model.config.image_token_id,
+    batch = pad_collate([{"input_ids": tokens.input_ids, "labels": tokens.labels, key: index,
+                          "pixel_values": torch.randn(3, 32, 32)} for tokens, index in indexed], tokenizer.pad_token_id)
+    columns = batch[key].unbind(1)
+    spliced = spliced_positions(batch["input_ids"], columns[0], columns[1], model.config.image_token_id,
                                 model.num_image_tokens)
     with torch.no_grad():
         out = model(batch["input_ids"], batch["pixel_values"], batch["attention_mask"], batch["labels"])
+    return model, batch, columns, spliced, out
+
+
+def test_spliced_positions_point_at_the_same_tokens_as_the_models_spliced_labels():
+    tokenizer = make_tokenizer()
+    answers = (LISTING, f"Looking for cubes: the red cube {SECOND}, the yellow cube {FIRST}, so two.")
+    model, batch, (rows, positions, _), spliced, out = tiny_forward(
+        tokenizer, "negatives", [negatives_of(tokenizer, conversation(a)) for a in answers])
+    assert rows.tolist() == [0, 1]
     assert torch.equal(out.labels[rows, spliced], batch["input_ids"][rows, positions])
     assert (spliced - positions == model.num_image_tokens - 1).all()
 
