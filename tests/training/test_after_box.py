@@ -3,7 +3,8 @@ import torch
 
 from llava_ros.model import IGNORE_INDEX
 from tests.tiny import make_tokenizer
-from tests.training.test_box_negatives import FIRST, LISTING, SECOND, conversation, encoder, tiny_forward
+from tests.training.test_box_negatives import (FIRST, LISTING, SECOND, conversation, encoder, step_on,
+                                               tiny_forward)
 from training.train.after_box import after_box_loss, after_box_positions, closing_token_ids
 
 
@@ -43,14 +44,8 @@ def test_batched_positions_point_at_the_models_spliced_labels():
 
 
 def test_a_step_on_the_loss_raises_the_true_tokens_probability():
-    torch.manual_seed(0)
-    logits = torch.randn(2, 6, 10, requires_grad=True)
-    rows, positions, tokens = torch.tensor([0, 1]), torch.tensor([3, 5]), torch.tensor([7, 2])
-    loss = after_box_loss(logits, rows, positions, tokens)
-    p = torch.softmax(logits.detach(), -1)[rows, positions - 1, tokens]
+    loss, p, raised, logits = step_on(after_box_loss)
     assert torch.allclose(loss, -torch.log(p).mean())
-    loss.backward()
-    raised = torch.softmax(logits.detach() - 1.0 * logits.grad, -1)[rows, positions - 1, tokens]
     assert (raised > p).all()
     empty = torch.zeros(0, dtype=torch.long)
     assert after_box_loss(logits, empty, empty, empty).item() == 0.0

@@ -86,15 +86,22 @@ def test_spliced_positions_point_at_the_same_tokens_as_the_models_spliced_labels
     assert (spliced - positions == model.num_image_tokens - 1).all()
 
 
-def test_the_loss_is_minus_log_one_minus_p_and_a_step_on_it_lowers_p():
+def step_on(loss_fn) -> tuple:
+    """``loss_fn(logits, rows, positions, tokens)`` on random logits at two places: (the loss, each place's
+    token probability before, the same after one step down its gradient, the logits)."""
     torch.manual_seed(0)
     logits = torch.randn(2, 6, 10, requires_grad=True)
     rows, positions, tokens = torch.tensor([0, 1]), torch.tensor([3, 5]), torch.tensor([7, 2])
-    loss = unlikelihood_loss(logits, rows, positions, tokens)
+    loss = loss_fn(logits, rows, positions, tokens)
     p = torch.softmax(logits.detach(), -1)[rows, positions - 1, tokens]
-    assert torch.allclose(loss, -torch.log(1 - p).mean())
     loss.backward()
-    lowered = torch.softmax(logits.detach() - 1.0 * logits.grad, -1)[rows, positions - 1, tokens]
+    stepped = torch.softmax(logits.detach() - 1.0 * logits.grad, -1)[rows, positions - 1, tokens]
+    return loss, p, stepped, logits
+
+
+def test_the_loss_is_minus_log_one_minus_p_and_a_step_on_it_lowers_p():
+    loss, p, lowered, logits = step_on(unlikelihood_loss)
+    assert torch.allclose(loss, -torch.log(1 - p).mean())
     assert (lowered < p).all()
     empty = torch.zeros(0, dtype=torch.long)
     assert unlikelihood_loss(logits, empty, empty, empty).item() == 0.0
