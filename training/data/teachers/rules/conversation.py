@@ -4,7 +4,7 @@ Each question type is a function ``(facts, rng) -> Turn | None`` (None: does not
 scene); several templates per type, chosen by ``rng``. Every visible object an answer names
 carries its box. Counting, yes/no, colour, shape and size questions also take the answer ``style`` of
 :mod:`training.data.teachers.rules`: ``direct`` (the verdict first), ``scan`` (every visible object
-left to right, then the verdict; colour and shape answers as ``direct``) or ``grounded`` (only the
+left to right, then the verdict; colour, shape and size answers as ``direct``) or ``grounded`` (only the
 objects the verdict rests on, then it).
 """
 from __future__ import annotations
