@@ -47,15 +47,12 @@ def _askable(facts: SceneFacts, rng: random.Random, hidden: str, obj: SceneObjec
 
 def size_listing(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     """For a reference that singles ``obj`` out by its size ("small cube", "large red object"), the objects
-    it picks among, left to right, each with its box and its size, up to ``obj`` itself: "Looking for
-    cubes: the cube [..] is large, the cube [..] is small". Each size is read off one object, as its colour
-    is, not computed: v29's answers that compared box heights ("of height 0.14 ... Of 0.14 and 0.10, the
-    second is smaller") got the heights and the comparison wrong and picked by chance (17 of 29 over 120
-    held-out scenes, docs/grounding.md), while a box's height, bottom edge and shape give the size at once
-    (a linear classifier on them is right on every object of 14,311). The listing stops at the asked
-    object, so the verdict that follows is read where its box is: v34's listings of every candidate,
-    then "so the small cube [..] is blue", copied the wrong candidate's box into the verdict in 4 of its 11
-    misses (docs/grounding.md, v38). None when ``ref`` names no size."""
+    it picks among, left to right, each with its box and its size: "Looking for cubes: the cube [..] is
+    large, the cube [..] is small". Each size is read off one object, as its colour is, not computed:
+    v29's answers that compared box heights ("of height 0.14 ... Of 0.14 and 0.10, the second is
+    smaller") got the heights and the comparison wrong and picked by chance (17 of 29 over 120 held-out
+    scenes, docs/grounding.md), while a box's height, bottom edge and shape give the size at once (a
+    linear classifier on them is right on every object of 14,311). None when ``ref`` names no size."""
     size, *rest = ref.split()
     if size not in SIZES:
         return None
@@ -63,17 +60,16 @@ def size_listing(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     group = sorted(facts.matching(shape=obj.shape) if by_shape else facts.matching(colour=obj.colour),
                    key=lambda o: o.u)
     member = obj.shape if by_shape else f"{obj.colour} object"
-    upto = group[:group.index(obj) + 1]
-    listed = ", ".join(f"the {member} {o.box} is {o.size}" for o in upto)  # a comma after each, as counting lists
+    listed = ", ".join(f"the {member} {o.box} is {o.size}" for o in group)  # a comma after each, as counting lists
     return f"Looking for {member}s: {listed}"
 
 
 def _grounded_attribute(facts: SceneFacts, rng: random.Random, obj: SceneObject, ref: str, value: str) -> str:
     """A grounded colour or shape answer: the object's reference and box, then ``value``; after the size
-    listing that ends at it when ``ref`` names a size ("..., the cube [..] is small, and it is blue.")."""
+    listing that picks it when ``ref`` names a size."""
     listed = size_listing(facts, obj, ref)
     if listed is not None:
-        return f"{listed}, and it is {value}."
+        return f"{listed}, so the {ref} {obj.box} is {value}."
     return rng.choice(GROUNDED_ATTRIBUTE).format(r=ref, b=obj.box, v=value)
 
 
