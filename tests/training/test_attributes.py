@@ -86,7 +86,7 @@ def test_grounded_answers_box_the_object_before_they_name_its_colour_or_shape(tr
 
 def test_an_object_named_by_its_size_is_picked_by_listing_the_candidates_with_their_sizes(sized_truths):
     """ "What colour is the small cube?": the grounded answer lists the cubes left to right, each with its
-    true size and its box, then names the asked object's colour; the listing names no colour (nor, for a
+    box and its true size, then names the asked object's colour; the listing names no colour (nor, for a
     shape question, a shape), so the first one the benchmark reads is the asked object's."""
     seen = {"two": 0, "three": 0, "by colour": 0}
     for truth in sized_truths:
@@ -101,7 +101,7 @@ def test_an_object_named_by_its_size_is_picked_by_listing_the_candidates_with_th
                 size, kind = ref.split()[0], ("shape" if ref.split()[-1] != "object" else "colour")
                 group = [o for o in facts.left_to_right() if getattr(o, kind) == getattr(obj, kind)]
                 assert [o.size for o in group].count(size) == 1 and len(group) >= 2
-                listed = [f"the {o.size} {' '.join(ref.split()[1:])} {o.box}" for o in group]
+                listed = [f"{o.box} is {o.size}" for o in group]
                 positions = [turn.answer.index(item) for item in listed]
                 assert positions == sorted(positions), turn.answer
                 assert "height" not in turn.answer and " and " not in turn.answer  # a comma after each
@@ -110,7 +110,6 @@ def test_an_object_named_by_its_size_is_picked_by_listing_the_candidates_with_th
                 assert first(turn.answer) == value  # what the benchmark reads is the asked object's
                 said = value if hidden == "colour" else ("an " if value[0] in "aeiou" else "a ") + value
                 assert turn.answer.endswith(f", so the {ref} {obj.box} is {said}."), turn.answer
-                assert turn.answer.count(f"the {ref} {obj.box}") == 2  # the verdict repeats its listed words
                 seen["two" if len(group) == 2 else "three"] += 1
                 seen["by colour"] += kind == "colour"
     assert all(seen.values()), seen

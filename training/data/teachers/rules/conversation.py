@@ -47,16 +47,12 @@ def _askable(facts: SceneFacts, rng: random.Random, hidden: str, obj: SceneObjec
 
 def size_listing(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     """For a reference that singles ``obj`` out by its size ("small cube", "large red object"), the objects
-    it picks among, left to right, each with its size and its box: "Looking for cubes: the large cube [..],
-    the small cube [..]". Each size is read off one object, as its colour is, not computed:
+    it picks among, left to right, each with its box and its size: "Looking for cubes: the cube [..] is
+    large, the cube [..] is small". Each size is read off one object, as its colour is, not computed:
     v29's answers that compared box heights ("of height 0.14 ... Of 0.14 and 0.10, the second is
     smaller") got the heights and the comparison wrong and picked by chance (17 of 29 over 120 held-out
     scenes, docs/grounding.md), while a box's height, bottom edge and shape give the size at once (a
-    linear classifier on them is right on every object of 14,311). Each size comes before its box, as a
-    counting listing's colour does ("the large cube [..], the small cube [..]"), so the verdict's box
-    ("so the small cube [..]") continues the one listed after the same words: v34's "the cube [..] is
-    small" left the verdict to find the box before the size word, and it took another candidate's box in 4
-    of its 11 misses (docs/grounding.md, v39). None when ``ref`` names no size."""
+    linear classifier on them is right on every object of 14,311). None when ``ref`` names no size."""
     size, *rest = ref.split()
     if size not in SIZES:
         return None
@@ -64,7 +60,7 @@ def size_listing(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     group = sorted(facts.matching(shape=obj.shape) if by_shape else facts.matching(colour=obj.colour),
                    key=lambda o: o.u)
     member = obj.shape if by_shape else f"{obj.colour} object"
-    listed = ", ".join(f"the {o.size} {member} {o.box}" for o in group)  # a comma after each, as counting lists
+    listed = ", ".join(f"the {member} {o.box} is {o.size}" for o in group)  # a comma after each, as counting lists
     return f"Looking for {member}s: {listed}"
 
 
