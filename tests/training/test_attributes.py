@@ -109,7 +109,7 @@ def test_an_object_named_by_its_size_is_picked_by_listing_the_candidates_with_th
                 first = answers.first_colour if hidden == "colour" else answers.first_shape
                 assert first(turn.answer) == value  # what the benchmark reads is the asked object's
                 said = value if hidden == "colour" else ("an " if value[0] in "aeiou" else "a ") + value
-                assert turn.answer.endswith(f"; so the {ref} {obj.box} is {said}."), turn.answer
+                assert turn.answer.endswith(f", so the {ref} {obj.box} is {said}."), turn.answer
                 seen["two" if len(group) == 2 else "three"] += 1
                 seen["by colour"] += kind == "colour"
     assert all(seen.values()), seen

@@ -7,7 +7,7 @@ from sim.catalogue import COLOURS, SHAPES
 from training.data.counts import count_turns
 from training.data.generate import generate
 from training.data.llava_format import read_llava_json
-from training.data.scene_facts import COLUMNS, LEFT_RIGHT_MARGIN, SceneFacts
+from training.data.scene_facts import LEFT_RIGHT_MARGIN, SceneFacts
 from llava_ros.boxes import parse_boxes
 from training.data.teachers.rules.conversation import how_many
 from tests.training.test_rules_teacher import check_fact
@@ -75,28 +75,3 @@ def test_near_tied_neighbours_are_listed_in_either_order_and_the_rest_left_to_ri
             assert all(u[b] > u[a] - margin for i, a in enumerate(listed) for b in listed[i + 1:]), listed
             orders.add(tuple(listed[:2]))
     assert orders == {tied, tied[::-1]}, orders
-
-
-def test_a_counting_listing_names_each_object_in_the_third_of_the_image_its_centre_is_in(truths, edge_truths):
-    """ "Looking for cubes: on the left, the red cube [..]; in the middle, none; on the right, ...; so there
-    are two.": the three thirds in order, each once, "none" for an empty one, every counted object in the
-    third that holds its box centre."""
-    seen = {"none": 0, "two in a third": 0}
-    for truth in truths + edge_truths:
-        facts = SceneFacts(truth)
-        for turn in count_turns(facts, random.Random(1)):
-            head, _, rest = turn.answer.partition(": ")
-            *thirds, verdict = rest.split("; ")
-            assert head.startswith("Looking for ") and verdict.startswith("so there "), turn.answer
-            assert [t.split(", ")[0] for t in thirds] == list(COLUMNS), turn.answer
-            for i, third in enumerate(thirds):
-                named = third.removeprefix(COLUMNS[i] + ", ")
-                boxed = parse_boxes(named)
-                assert boxed or named == "none", turn.answer
-                for label, box in boxed:
-                    obj = facts.find(label.removeprefix("the "))
-                    assert int(3 * obj.u / facts.width) == i or (i == 2 and obj.u >= facts.width), (label, turn.answer)
-                seen["none"] += named == "none"
-                seen["two in a third"] += len(boxed) >= 2
-            assert sum(len(parse_boxes(t)) for t in thirds) == turn.fact["n"]
-    assert all(seen.values()), seen

@@ -23,7 +23,6 @@ from sim.catalogue import COLOURS, SHAPES, ObjectSpec
 from llava_ros.boxes import format_box
 
 LEFT_RIGHT_MARGIN = 0.05  # fraction of the image width between box centres
-COLUMNS = ("on the left", "in the middle", "on the right")  # thirds of the image width, by box centre
 DEPTH_MARGIN_M = 0.04  # camera-frame depth difference, metres
 ROBOT_DISTANCE_MARGIN_M = 0.03
 HEIGHT_MARGIN_M = 0.006
@@ -117,14 +116,6 @@ class SceneFacts:
 
     def left_to_right(self) -> list[SceneObject]:
         return sorted(self.visible, key=lambda o: o.u)
-
-    def by_column(self, objects: list[SceneObject]) -> list[tuple[str, list[SceneObject]]]:
-        """``objects`` by the third of the image width their box centre is in (:data:`COLUMNS`, left to
-        right), in their given order within each third."""
-        thirds: list[list[SceneObject]] = [[] for _ in COLUMNS]
-        for o in objects:
-            thirds[min(int(len(COLUMNS) * o.u / self.width), len(COLUMNS) - 1)].append(o)
-        return list(zip(COLUMNS, thirds))
 
     def reading_order(self, objects: list[SceneObject], rng: random.Random) -> list[SceneObject]:
         """``objects`` left to right, except that two neighbours too close for :meth:`left_of` to order

@@ -47,9 +47,8 @@ def _askable(facts: SceneFacts, rng: random.Random, hidden: str, obj: SceneObjec
 
 def size_listing(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     """For a reference that singles ``obj`` out by its size ("small cube", "large red object"), the objects
-    it picks among, by thirds of the image (:func:`by_column`), each with its box and its size: "Looking
-    for cubes: on the left, the cube [..] is large; in the middle, none; on the right, the cube [..] is
-    small". Each size is read off one object, as its colour is, not computed:
+    it picks among, left to right, each with its box and its size: "Looking for cubes: the cube [..] is
+    large, the cube [..] is small". Each size is read off one object, as its colour is, not computed:
     v29's answers that compared box heights ("of height 0.14 ... Of 0.14 and 0.10, the second is
     smaller") got the heights and the comparison wrong and picked by chance (17 of 29 over 120 held-out
     scenes, docs/grounding.md), while a box's height, bottom edge and shape give the size at once (a
@@ -61,7 +60,8 @@ def size_listing(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     group = sorted(facts.matching(shape=obj.shape) if by_shape else facts.matching(colour=obj.colour),
                    key=lambda o: o.u)
     member = obj.shape if by_shape else f"{obj.colour} object"
-    return f"Looking for {member}s: {by_column(facts, group, lambda o: f'the {member} {o.box} is {o.size}')}"
+    listed = ", ".join(f"the {member} {o.box} is {o.size}" for o in group)  # a comma after each, as counting lists
+    return f"Looking for {member}s: {listed}"
 
 
 def _grounded_attribute(facts: SceneFacts, rng: random.Random, obj: SceneObject, ref: str, value: str) -> str:
@@ -69,7 +69,7 @@ def _grounded_attribute(facts: SceneFacts, rng: random.Random, obj: SceneObject,
     listing that picks it when ``ref`` names a size."""
     listed = size_listing(facts, obj, ref)
     if listed is not None:
-        return f"{listed}; so the {ref} {obj.box} is {value}."
+        return f"{listed}, so the {ref} {obj.box} is {value}."
     return rng.choice(GROUNDED_ATTRIBUTE).format(r=ref, b=obj.box, v=value)
 
 
@@ -122,7 +122,7 @@ def how_many(facts: SceneFacts, rng: random.Random, style: str = "direct", attrs
     if style == "scan":
         return Turn(question.format(n=noun), _count_after_scan(facts, rng, found, colour, shape, noun), fact)
     if style == "grounded":
-        return Turn(question.format(n=noun), _count_after_listing(facts, facts.reading_order(found, rng), noun), fact)
+        return Turn(question.format(n=noun), _count_after_listing(facts.reading_order(found, rng), noun), fact)
     listed = join_phrases([o.ref() for o in found])
     if n == 0:
         answer = rng.choice(["There are no {n} in the image.", "I cannot see any {n}; the count is zero."])
@@ -160,31 +160,20 @@ def _count_after_scan(facts: SceneFacts, rng: random.Random, found: list[SceneOb
     return f"{scan(facts, rng)} {verdict}"
 
 
-def by_column(facts: SceneFacts, objects: list[SceneObject], item) -> str:
-    """``objects`` named by ``item`` in the image's thirds, left to right, "none" for an empty third: "on the
-    left, the red cube [..]; in the middle, none; on the right, the blue cube [..], the green cube [..]".
-    Each third is looked for on its own, so the next object named is found where the words point, not
-    as the first one not yet named: in one list across the image, v34 named the first object's box again
-    for the second in 5 of its 11 misses on size-named questions and in 3 to 10 of its 20 wrong counts
-    (docs/grounding.md, v40)."""
-    return "; ".join(f"{name}, {', '.join(item(o) for o in third) or 'none'}"
-                     for name, third in facts.by_column(objects))
-
-
-def _count_after_listing(facts: SceneFacts, found: list[SceneObject], noun: str) -> str:
-    """The counted objects alone, by thirds of the image (:func:`by_column`), in ``found``'s order within
-    each (:meth:`SceneFacts.reading_order`: left to right but for near-tied neighbours), then the verdict:
-    "Looking for cubes: on the left, the red cube [..]; in the middle, none; on the right, the blue cube
-    [..]; so there are two." No "and" before the last object: with it, the answer has to know that the
-    next object is the last before it names it. v26 listed all objects of 10 of 40 *training* scenes
-    wrong, 7 of them at the "and" (docs/grounding.md, v29). (Words the tokenizer keeps whole: "Cubes" at
-    the start of a sentence is rare enough in the data to be spelt in pieces, which a small LLM gets
-    wrong.)"""
-    listed = by_column(facts, found, SceneObject.ref)
+def _count_after_listing(found: list[SceneObject], noun: str) -> str:
+    """The counted objects alone, in ``found``'s order (:meth:`SceneFacts.reading_order`: left to right but
+    for near-tied neighbours), each followed by a comma, then the verdict: "Looking for cubes: the red
+    cube [..], the blue cube [..], so there are two." No "and" before the last object: with
+    it, the answer has to know that the next object is the last before it names it. v26 listed all objects
+    of 10 of 40 *training* scenes wrong, 7 of them at the "and" (one object early drops the last, a comma
+    after the last makes it list one again). Without it, the answer decides to stop after an object; that
+    did not make v29 list all objects better (22 of 36 held-out scenes right, v26 23; docs/grounding.md,
+    v29). (Words the tokenizer keeps whole: "Cubes" at the start of a sentence is rare
+    enough in the data to be spelt in pieces, which a small LLM gets wrong.)"""
     if not found:
-        return f"Looking for {noun}: {listed}; so there are no {noun}."
+        return f"Looking for {noun}: no {noun}, so there are no {noun}."
     verb = "is" if len(found) == 1 else "are"
-    return f"Looking for {noun}: {listed}; so there {verb} {count_word(len(found))}."
+    return f"Looking for {noun}: {', '.join(o.ref() for o in found)}, so there {verb} {count_word(len(found))}."
 
 
 def closest_match(facts: SceneFacts, label: str) -> SceneObject | None:
