@@ -17,31 +17,14 @@ _ANY_RE = re.compile(r"\bany\b", re.IGNORECASE)
 _VERDICT_COUNT_RE = re.compile(r"\bso there (?:is|are) (\d+|" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 
 
-def first_colour(text: str) -> str | None:
-    match = _COLOUR_RE.search(text)
+def first_colour(answer: str) -> str | None:
+    match = _COLOUR_RE.search(answer)
     return match.group(1).lower() if match else None
 
 
-def first_shape(text: str) -> str | None:
-    match = _SHAPE_RE.search(text)
+def first_shape(answer: str) -> str | None:
+    match = _SHAPE_RE.search(answer)
     return SHAPE_WORDS[match.group(1).lower()] if match else None
-
-
-def _verdict(answer: str) -> str:
-    """The part of an answer a colour or shape is read from: after its last "so" if it reasons first
-    ("Looking for spheres: red, none; green, the green sphere [..] is small; ...; so the small sphere [..]
-    is green."), as counts and yes/no are read from their "so" verdicts; else the whole answer."""
-    return re.split(r"\bso\b", answer, flags=re.IGNORECASE)[-1]
-
-
-def answered_colour(answer: str) -> str | None:
-    """The colour an answer gives: the first colour word of its verdict (:func:`_verdict`)."""
-    return first_colour(_verdict(answer))
-
-
-def answered_shape(answer: str) -> str | None:
-    """The shape an answer gives: the first shape word of its verdict (:func:`_verdict`)."""
-    return first_shape(_verdict(answer))
 
 
 def first_count(answer: str) -> int | None:

@@ -96,20 +96,6 @@ def test_counts_are_read_from_the_verdict_of_a_scan_first_answer():
     assert answers.yes_no(f"{scan} None of them is a red cylinder, so no, there is no red cylinder.") is False
 
 
-def test_colours_and_shapes_are_read_from_the_verdict_of_a_listing_answer():
-    """A size-named answer walks the candidates, colours included, before it names the asked one."""
-    walked = ("Looking for spheres: red, the red sphere [0.77, 0.53, 0.87, 0.64] is large; green, the green sphere "
-              "[0.59, 0.52, 0.67, 0.59] is small; blue, none; yellow, none; purple, none; orange, none; ")
-    assert answers.answered_colour(walked + "so the small sphere [0.59, 0.52, 0.67, 0.59] is green.") == "green"
-    assert answers.answered_colour(walked + "so the large sphere [0.77, 0.53, 0.87, 0.64] is red.") == "red"
-    by_shape = ("Looking for red objects: cube, none; sphere, the red sphere [0.77, 0.53, 0.87, 0.64] is large; "
-                "cylinder, none; cone, the red cone [0.19, 0.55, 0.28, 0.65] is small; ")
-    assert answers.answered_shape(by_shape + "so the small red object [0.19, 0.55, 0.28, 0.65] is a cone.") == "cone"
-    assert answers.answered_shape(by_shape + "so the large red object is unclear.") is None  # no shape in the verdict
-    assert answers.answered_colour("There is the cylinder [0.13, 0.59, 0.22, 0.74], and it is purple.") == "purple"
-    assert answers.answered_shape("A cone. It is the red cone [0.72, 0.51, 0.83, 0.63].") == "cone"
-
-
 def test_training_seeds_are_refused():
     with pytest.raises(ValueError, match="held-out seeds"):
         get_benchmark("sim")(range(0, 5))

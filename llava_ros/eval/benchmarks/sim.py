@@ -65,9 +65,9 @@ def score_row(row: dict) -> dict:
     """``correct`` (bool) for every family, plus ``iou`` for boxes and ``predicted`` for yes/no."""
     fact, answer, family = row["fact"], row["answer"], row["family"]
     if family == "colour":
-        return {"correct": answers.answered_colour(answer) == fact["colour"]}
+        return {"correct": answers.first_colour(answer) == fact["colour"]}
     if family == "shape":
-        return {"correct": answers.answered_shape(answer) == fact["shape"]}
+        return {"correct": answers.first_shape(answer) == fact["shape"]}
     if family == "count":
         return {"correct": answers.first_count(answer) == fact["n"]}
     if family == "left_of":

@@ -10,7 +10,6 @@ objects the verdict rests on, then it).
 from __future__ import annotations
 
 import random
-from typing import Callable
 
 from sim.catalogue import COLOURS, SHAPES
 from training.data.scene_facts import SceneFacts, SceneObject, count_word, join_phrases
@@ -48,34 +47,21 @@ def _askable(facts: SceneFacts, rng: random.Random, hidden: str, obj: SceneObjec
 
 def size_listing(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     """For a reference that singles ``obj`` out by its size ("small cube", "large red object"), the objects
-    it picks among, walked through the catalogue (:func:`walk`: colour by colour for a shape, shape by
-    shape for a colour), each with its box and its size: "Looking for cubes: red, the red cube [..] is
-    large; green, none; blue, the blue cube [..] is small; ...". Each size is read off one object, as its
-    colour is, not computed: v29's answers that compared box heights got the heights and the comparison
-    wrong and picked by chance (17 of 29 over 120 held-out scenes, docs/grounding.md), while a box's
-    height, bottom edge and shape give the size at once (a linear classifier on them is right on every
-    object of 14,311). None when ``ref`` names no size."""
+    it picks among, left to right, each with its box and its size: "Looking for cubes: the cube [..] is
+    large, the cube [..] is small". Each size is read off one object, as its colour is, not computed:
+    v29's answers that compared box heights ("of height 0.14 ... Of 0.14 and 0.10, the second is
+    smaller") got the heights and the comparison wrong and picked by chance (17 of 29 over 120 held-out
+    scenes, docs/grounding.md), while a box's height, bottom edge and shape give the size at once (a
+    linear classifier on them is right on every object of 14,311). None when ``ref`` names no size."""
     size, *rest = ref.split()
     if size not in SIZES:
         return None
     by_shape = rest == [obj.shape]
-    group = facts.matching(shape=obj.shape) if by_shape else facts.matching(colour=obj.colour)
+    group = sorted(facts.matching(shape=obj.shape) if by_shape else facts.matching(colour=obj.colour),
+                   key=lambda o: o.u)
     member = obj.shape if by_shape else f"{obj.colour} object"
-    listed = walk(sorted(group, key=lambda o: o.u), "colour" if by_shape else "shape",
-                  lambda o: f"{o.ref()} is {o.size}")
+    listed = ", ".join(f"the {member} {o.box} is {o.size}" for o in group)  # a comma after each, as counting lists
     return f"Looking for {member}s: {listed}"
-
-
-def walk(objects: list[SceneObject], by: str, item: Callable[[SceneObject], str]) -> str:
-    """``objects`` named by ``item`` under each catalogue colour or shape in turn (``by``;
-    :meth:`SceneFacts.grouped`), "none" for an empty one: "red, the red cube [..]; green, none; blue, the
-    blue cone [..], the blue sphere [..]; ...". Each step asks for one colour (or one colour and shape,
-    a single label) on its own, the look-up the model does best (where-is and yes/no answers ground 0.98
-    to 0.99 of their objects, counts by colour 38 of 40), instead of finding the next object not yet named
-    in one list across the image, which repeats a box or skips an object (v34: 20 of 120 held-out counts
-    wrong; docs/grounding.md, v41)."""
-    return "; ".join(f"{key}, {', '.join(item(o) for o in group) or 'none'}"
-                     for key, group in SceneFacts.grouped(objects, by))
 
 
 def _grounded_attribute(facts: SceneFacts, rng: random.Random, obj: SceneObject, ref: str, value: str) -> str:
@@ -83,7 +69,7 @@ def _grounded_attribute(facts: SceneFacts, rng: random.Random, obj: SceneObject,
     listing that picks it when ``ref`` names a size."""
     listed = size_listing(facts, obj, ref)
     if listed is not None:
-        return f"{listed}; so the {ref} {obj.box} is {value}."
+        return f"{listed}, so the {ref} {obj.box} is {value}."
     return rng.choice(GROUNDED_ATTRIBUTE).format(r=ref, b=obj.box, v=value)
 
 
@@ -136,7 +122,7 @@ def how_many(facts: SceneFacts, rng: random.Random, style: str = "direct", attrs
     if style == "scan":
         return Turn(question.format(n=noun), _count_after_scan(facts, rng, found, colour, shape, noun), fact)
     if style == "grounded":
-        return Turn(question.format(n=noun), _count_after_listing(facts.reading_order(found, rng), noun, colour), fact)
+        return Turn(question.format(n=noun), _count_after_listing(facts.reading_order(found, rng), noun), fact)
     listed = join_phrases([o.ref() for o in found])
     if n == 0:
         answer = rng.choice(["There are no {n} in the image.", "I cannot see any {n}; the count is zero."])
@@ -174,23 +160,20 @@ def _count_after_scan(facts: SceneFacts, rng: random.Random, found: list[SceneOb
     return f"{scan(facts, rng)} {verdict}"
 
 
-def _count_after_listing(found: list[SceneObject], noun: str, colour: str | None = None) -> str:
-    """The counted objects alone, then the verdict. Objects of one ``colour`` come in ``found``'s order
-    (:meth:`SceneFacts.reading_order`: left to right but for near-tied neighbours), each followed by a
-    comma: "Looking for green objects: the green cube [..], the green cone [..], so there are two." A
-    count by shape or of every object walks the colours (:func:`walk`): "Looking for cubes: red, none;
-    green, the green cube [..]; ...; so there is one." No "and" before the last object: with it, the
-    answer has to know that the next object is the last before it names it (v26 listed all objects of 10
-    of 40 *training* scenes wrong, 7 of them at the "and"; docs/grounding.md, v29). (Words the tokenizer
-    keeps whole: "Cubes" at the start of a sentence is rare enough in the data to be spelt in pieces,
-    which a small LLM gets wrong.)"""
-    verb = "is" if len(found) == 1 else "are"
-    verdict = f"so there {verb} {count_word(len(found))}." if found else f"so there are no {noun}."
-    if colour is None:
-        return f"Looking for {noun}: {walk(found, 'colour', SceneObject.ref)}; {verdict}"
+def _count_after_listing(found: list[SceneObject], noun: str) -> str:
+    """The counted objects alone, in ``found``'s order (:meth:`SceneFacts.reading_order`: left to right but
+    for near-tied neighbours), each followed by a comma, then the verdict: "Looking for cubes: the red
+    cube [..], the blue cube [..], so there are two." No "and" before the last object: with
+    it, the answer has to know that the next object is the last before it names it. v26 listed all objects
+    of 10 of 40 *training* scenes wrong, 7 of them at the "and" (one object early drops the last, a comma
+    after the last makes it list one again). Without it, the answer decides to stop after an object; that
+    did not make v29 list all objects better (22 of 36 held-out scenes right, v26 23; docs/grounding.md,
+    v29). (Words the tokenizer keeps whole: "Cubes" at the start of a sentence is rare
+    enough in the data to be spelt in pieces, which a small LLM gets wrong.)"""
     if not found:
-        return f"Looking for {noun}: no {noun}, {verdict}"
-    return f"Looking for {noun}: {', '.join(o.ref() for o in found)}, {verdict}"
+        return f"Looking for {noun}: no {noun}, so there are no {noun}."
+    verb = "is" if len(found) == 1 else "are"
+    return f"Looking for {noun}: {', '.join(o.ref() for o in found)}, so there {verb} {count_word(len(found))}."
 
 
 def closest_match(facts: SceneFacts, label: str) -> SceneObject | None:
