@@ -52,6 +52,17 @@ def _named(answer):
     return [phrase.split()[-2] + " " + phrase.split()[-1] for phrase, _ in parse_boxes(answer)]
 
 
+def _check_walk(answer: str, keys: list[str], named: list[str]):
+    """A listing that walks ``keys`` (colours or shapes) in order: each once, then its objects or "none"."""
+    listing = answer.split(": ", 1)[1].rsplit("; so ", 1)[0]
+    steps = [step.split(", ", 1) for step in listing.split("; ")]
+    assert [key for key, _ in steps] == keys, answer
+    for key, objects in steps:
+        boxed = [label for label in _named(objects) if key in label.split()]
+        assert boxed == _named(objects) and (boxed or objects == "none"), answer
+    assert [label for _, objects in steps for label in _named(objects)] == named, answer
+
+
 def _closest_match(truth, label):
     """The object a grounded yes/no answer names: the asked one, else the leftmost of its colour, of
     its shape, or on the table."""
@@ -106,8 +117,12 @@ def check_fact(truth, fact, answer, style="direct", question=""):
                        and fact["shape"] in (None, o["shape"])]
             named = _named(answer)
             assert sorted(named) == sorted(counted), answer
+            if fact["shape"] is not None:  # walked colour by colour, in catalogue order, "none" for a missing one
+                _check_walk(answer, list(COLOURS), named)
             margin = LEFT_RIGHT_MARGIN * truth["camera"]["width"]
-            assert all(_u(vis[b]) > _u(vis[a]) - margin for a, b in zip(named, named[1:])), answer
+            ordered = [(a, b) for a, b in zip(named, named[1:])  # within a colour when walked
+                       if fact["shape"] is None or vis[a]["colour"] == vis[b]["colour"]]
+            assert all(_u(vis[b]) > _u(vis[a]) - margin for a, b in ordered), answer
             assert " and " not in answer  # a comma after each object: the answer decides to stop after one
     elif kind == "exists":
         assert fact["answer"] == (fact["label"] in vis)
