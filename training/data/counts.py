@@ -7,8 +7,9 @@ count the cubes the answer must first find every cube, the same look-up by shape
 questions fail (:mod:`training.data.attributes`). The instruction data and the verdict drills ask one
 counting question per record drawn at random, so most scenes never have each of their shapes counted.
 These records ask, for each scene: how many objects of each of the four shapes (zero included), of each
-colour that a visible object has, and in all, answered in the grounded style ("Looking for cubes: the red
-cube [..], the blue cube [..], so there are two."). ``training.data.generate`` writes them to
+colour that a visible object has, and in all, answered in the grounded style ("Looking for red objects: the
+red cube [..], the red cone [..], so there are two."; by shape, colour by colour: "Looking for cubes: red,
+the red cube [..]; green, none; ...; so there are two."). ``training.data.generate`` writes them to
 ``stage2_counts.json`` when asked (``--kinds count``), to mix into a stage-2 pass.
 """
 from __future__ import annotations
