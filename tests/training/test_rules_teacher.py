@@ -53,7 +53,7 @@ def _named(answer):
 
 
 def _check_walk(answer: str, keys: list[str], named: list[str]):
-    """A listing that walks ``keys`` (colours or shapes) in order: each once, then its objects or "none"."""
+    """A listing that walks ``keys`` (the colours) in order: each once, then its objects or "none"."""
     listing = answer.split(": ", 1)[1].rsplit("; so ", 1)[0]
     steps = [step.split(", ", 1) for step in listing.split("; ")]
     assert [key for key, _ in steps] == keys, answer

@@ -118,11 +118,10 @@ class SceneFacts:
         return sorted(self.visible, key=lambda o: o.u)
 
     @staticmethod
-    def grouped(objects: list[SceneObject], by: str) -> list[tuple[str, list[SceneObject]]]:
-        """``objects`` under every catalogue colour (``by="colour"``, :data:`COLOURS` order) or shape
-        (``by="shape"``, :data:`SHAPES` order), empty groups included, in their given order within each."""
-        values = {"colour": list(COLOURS), "shape": list(SHAPES)}[by]
-        return [(v, [o for o in objects if getattr(o, by) == v]) for v in values]
+    def by_colour(objects: list[SceneObject]) -> list[tuple[str, list[SceneObject]]]:
+        """``objects`` under every catalogue colour (:data:`COLOURS` order), empty colours included, in their
+        given order within each."""
+        return [(c, [o for o in objects if o.colour == c]) for c in COLOURS]
 
     def reading_order(self, objects: list[SceneObject], rng: random.Random) -> list[SceneObject]:
         """``objects`` left to right, except that two neighbours too close for :meth:`left_of` to order

@@ -10,7 +10,6 @@ objects the verdict rests on, then it).
 from __future__ import annotations
 
 import random
-from typing import Callable
 
 from sim.catalogue import COLOURS, SHAPES
 from training.data.scene_facts import SceneFacts, SceneObject, count_word, join_phrases
@@ -65,16 +64,15 @@ def size_listing(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     return f"Looking for {member}s: {listed}"
 
 
-def walk(objects: list[SceneObject], by: str, item: Callable[[SceneObject], str]) -> str:
-    """``objects`` named by ``item`` under each catalogue colour or shape in turn (``by``;
-    :meth:`SceneFacts.grouped`), "none" for an empty one: "red, the red cube [..]; green, none; blue,
-    the blue cube [..]; ...". For one shape, each step asks for a single label (a colour and the shape),
-    the look-up the model does best (where-is and yes/no answers ground 0.98 to 0.99 of their objects),
-    instead of finding the next object of the shape not yet named anywhere in the image, which leaves
-    objects out (v34: 33 of 44 held-out counts by shape right; v42, which walks, 40 of 44;
-    docs/grounding.md, v41 to v44)."""
-    return "; ".join(f"{key}, {', '.join(item(o) for o in group) or 'none'}"
-                     for key, group in SceneFacts.grouped(objects, by))
+def walk(objects: list[SceneObject]) -> str:
+    """``objects`` under each catalogue colour in turn (:meth:`SceneFacts.by_colour`), "none" for an empty
+    one: "red, the red cube [..]; green, none; blue, the blue cube [..]; ...". For one shape, each step
+    asks for a single label (a colour and the shape), the look-up the model does best (where-is and
+    yes/no answers ground 0.98 to 0.99 of their objects), instead of finding the next object of the shape
+    not yet named anywhere in the image, which leaves objects out (v34: 33 of 44 held-out counts by shape
+    right; v42, which walks, 40 of 44; docs/grounding.md, v41 to v44)."""
+    return "; ".join(f"{colour}, {', '.join(o.ref() for o in group) or 'none'}"
+                     for colour, group in SceneFacts.by_colour(objects))
 
 
 def _grounded_attribute(facts: SceneFacts, rng: random.Random, obj: SceneObject, ref: str, value: str) -> str:
@@ -187,7 +185,7 @@ def _count_after_listing(found: list[SceneObject], noun: str, shape: str | None 
     verb = "is" if len(found) == 1 else "are"
     verdict = f"so there {verb} {count_word(len(found))}." if found else f"so there are no {noun}."
     if shape is not None:
-        return f"Looking for {noun}: {walk(found, 'colour', SceneObject.ref)}; {verdict}"
+        return f"Looking for {noun}: {walk(found)}; {verdict}"
     if not found:
         return f"Looking for {noun}: no {noun}, {verdict}"
     return f"Looking for {noun}: {', '.join(o.ref() for o in found)}, {verdict}"
