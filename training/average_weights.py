@@ -37,7 +37,7 @@ def average_models(models: Sequence[LlavaModel]) -> LlavaModel:
         if not value.is_floating_point():
             averaged[key] = value
             continue
-        averaged[key] = (torch.stack([s[key].float() for s in states]).mean(0)).to(value.dtype)
+        averaged[key] = torch.stack([s[key].float() for s in states]).mean(0).to(value.dtype)
     first.load_state_dict(averaged)
     return first
 

@@ -52,11 +52,11 @@ def _named(answer):
     return [phrase.split()[-2] + " " + phrase.split()[-1] for phrase, _ in parse_boxes(answer)]
 
 
-def _check_walk(answer: str, keys: list[str], named: list[str]):
-    """A listing that walks ``keys`` (the colours) in order: each once, then its objects or "none"."""
+def _check_walk(answer: str, named: list[str]):
+    """A listing that walks the catalogue's colours in order: each once, then its objects or "none"."""
     listing = answer.split(": ", 1)[1].rsplit("; so ", 1)[0]
     steps = [step.split(", ", 1) for step in listing.split("; ")]
-    assert [key for key, _ in steps] == keys, answer
+    assert [key for key, _ in steps] == list(COLOURS), answer
     for key, objects in steps:
         boxed = [label for label in _named(objects) if key in label.split()]
         assert boxed == _named(objects) and (boxed or objects == "none"), answer
@@ -117,12 +117,11 @@ def check_fact(truth, fact, answer, style="direct", question=""):
                        and fact["shape"] in (None, o["shape"])]
             named = _named(answer)
             assert sorted(named) == sorted(counted), answer
-            if fact["shape"] is not None:  # walked colour by colour, in catalogue order, "none" for a missing one
-                _check_walk(answer, list(COLOURS), named)
-            margin = LEFT_RIGHT_MARGIN * truth["camera"]["width"]
-            ordered = [(a, b) for a, b in zip(named, named[1:])  # within a colour when walked
-                       if fact["shape"] is None or vis[a]["colour"] == vis[b]["colour"]]
-            assert all(_u(vis[b]) > _u(vis[a]) - margin for a, b in ordered), answer
+            if fact["shape"] is not None:  # walked colour by colour (one object of a shape per colour at most)
+                _check_walk(answer, named)
+            else:
+                margin = LEFT_RIGHT_MARGIN * truth["camera"]["width"]
+                assert all(_u(vis[b]) > _u(vis[a]) - margin for a, b in zip(named, named[1:])), answer
             assert " and " not in answer  # a comma after each object: the answer decides to stop after one
     elif kind == "exists":
         assert fact["answer"] == (fact["label"] in vis)

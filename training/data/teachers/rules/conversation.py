@@ -171,7 +171,7 @@ def _count_after_scan(facts: SceneFacts, rng: random.Random, found: list[SceneOb
     return f"{scan(facts, rng)} {verdict}"
 
 
-def _count_after_listing(found: list[SceneObject], noun: str, shape: str | None = None) -> str:
+def _count_after_listing(found: list[SceneObject], noun: str, shape: str | None) -> str:
     """The counted objects alone, then the verdict. A count by ``shape`` walks the colours (:func:`walk`):
     "Looking for cubes: red, none; green, the green cube [..]; ...; so there is one." Other counts list
     the objects in ``found``'s order (:meth:`SceneFacts.reading_order`: left to right but for near-tied
