@@ -14,16 +14,25 @@ _COLOUR_RE = re.compile(r"\b(" + "|".join(COLOUR_WORDS) + r")\b", re.IGNORECASE)
 _SHAPE_RE = re.compile(r"\b(" + "|".join(SHAPE_WORDS) + r")\b", re.IGNORECASE)
 _NUMBER_RE = re.compile(r"\b(\d+|" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 _ANY_RE = re.compile(r"\bany\b", re.IGNORECASE)
+_VERDICT_ATTRIBUTE_RE = re.compile(r"\bso the\b", re.IGNORECASE)
 _VERDICT_COUNT_RE = re.compile(r"\bso there (?:is|are) (\d+|" + "|".join(NUMBER_WORDS) + r")\b", re.IGNORECASE)
 
 
+def conclusion(answer: str) -> str:
+    """The part of an answer a colour or shape is read from: after its last "so the" when it reasons
+    first ("Looking for cubes: the cube [..] is a large red cube, the cube [..] is a small blue cube, so
+    the small cube is a small blue cube [..]."), otherwise all of it."""
+    starts = [m.end() for m in _VERDICT_ATTRIBUTE_RE.finditer(answer)]
+    return answer[starts[-1]:] if starts else answer
+
+
 def first_colour(answer: str) -> str | None:
-    match = _COLOUR_RE.search(answer)
+    match = _COLOUR_RE.search(conclusion(answer))
     return match.group(1).lower() if match else None
 
 
 def first_shape(answer: str) -> str | None:
-    match = _SHAPE_RE.search(answer)
+    match = _SHAPE_RE.search(conclusion(answer))
     return SHAPE_WORDS[match.group(1).lower()] if match else None
 
 

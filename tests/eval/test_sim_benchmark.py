@@ -96,6 +96,19 @@ def test_counts_are_read_from_the_verdict_of_a_scan_first_answer():
     assert answers.yes_no(f"{scan} None of them is a red cylinder, so no, there is no red cylinder.") is False
 
 
+def test_colours_and_shapes_are_read_from_the_verdict_of_a_listing_answer():
+    listing = ("Looking for cubes: the cube [0.10, 0.20, 0.30, 0.40] is a large red cube, "
+               "the cube [0.50, 0.20, 0.60, 0.40] is a small blue cube")
+    assert answers.first_colour(f"{listing}, so the small cube is a small blue cube [0.50, 0.20, 0.60, 0.40].") == "blue"
+    assert answers.first_colour(f"{listing}.") == "red"  # no verdict: the first colour named
+    assert answers.first_colour("Looking for cubes: the cube [0.10, 0.20, 0.30, 0.40] is large, "
+                                "so the large cube [0.10, 0.20, 0.30, 0.40] is green.") == "green"
+    objects = ("Looking for red objects: the red object [0.10, 0.20, 0.30, 0.40] is a large red cone, "
+               "the red object [0.50, 0.20, 0.60, 0.40] is a small red sphere")
+    assert answers.first_shape(f"{objects}, so the small red object is a small red sphere [0.50, 0.20, 0.60, 0.40].") == "sphere"
+    assert answers.first_shape(f"{objects}, so there are two.") == "cone"  # "so there" is no attribute verdict
+
+
 def test_training_seeds_are_refused():
     with pytest.raises(ValueError, match="held-out seeds"):
         get_benchmark("sim")(range(0, 5))

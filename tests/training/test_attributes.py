@@ -86,8 +86,9 @@ def test_grounded_answers_box_the_object_before_they_name_its_colour_or_shape(tr
 
 def test_an_object_named_by_its_size_is_picked_by_listing_the_candidates_with_their_sizes(sized_truths):
     """ "What colour is the small cube?": the grounded answer lists the cubes left to right, each with its
-    box and its true size, then names the asked object's colour; the listing names no colour (nor, for a
-    shape question, a shape), so the first one the benchmark reads is the asked object's."""
+    box and then its true size, colour and shape, and its verdict repeats the asked object's description
+    after the same two words ("a small") that precede it once in the listing; the benchmark reads the
+    colour (or shape) from the verdict."""
     seen = {"two": 0, "three": 0, "by colour": 0}
     for truth in sized_truths:
         facts = SceneFacts(truth)
@@ -101,15 +102,15 @@ def test_an_object_named_by_its_size_is_picked_by_listing_the_candidates_with_th
                 size, kind = ref.split()[0], ("shape" if ref.split()[-1] != "object" else "colour")
                 group = [o for o in facts.left_to_right() if getattr(o, kind) == getattr(obj, kind)]
                 assert [o.size for o in group].count(size) == 1 and len(group) >= 2
-                listed = [f"{o.box} is {o.size}" for o in group]
-                positions = [turn.answer.index(item) for item in listed]
+                described = [f"{o.box} is a {o.size} {o.label}" for o in group]
+                positions = [turn.answer.index(item) for item in described]
                 assert positions == sorted(positions), turn.answer
                 assert "height" not in turn.answer and " and " not in turn.answer  # a comma after each
-                value = getattr(obj, hidden)
+                listing, verdict = turn.answer.split(", so the ")
+                assert listing.count(f" a {size} ") == 1  # the words the verdict's copy follows
+                assert turn.answer.endswith(f", so the {ref} is a {size} {obj.label} {obj.box}."), turn.answer
                 first = answers.first_colour if hidden == "colour" else answers.first_shape
-                assert first(turn.answer) == value  # what the benchmark reads is the asked object's
-                said = value if hidden == "colour" else ("an " if value[0] in "aeiou" else "a ") + value
-                assert turn.answer.endswith(f", so the {ref} {obj.box} is {said}."), turn.answer
+                assert first(turn.answer) == getattr(obj, hidden)  # what the benchmark reads is the asked object's
                 seen["two" if len(group) == 2 else "three"] += 1
                 seen["by colour"] += kind == "colour"
     assert all(seen.values()), seen

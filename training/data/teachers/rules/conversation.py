@@ -47,12 +47,13 @@ def _askable(facts: SceneFacts, rng: random.Random, hidden: str, obj: SceneObjec
 
 def size_listing(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     """For a reference that singles ``obj`` out by its size ("small cube", "large red object"), the objects
-    it picks among, left to right, each with its box and its size: "Looking for cubes: the cube [..] is
-    large, the cube [..] is small". Each size is read off one object, as its colour is, not computed:
-    v29's answers that compared box heights ("of height 0.14 ... Of 0.14 and 0.10, the second is
-    smaller") got the heights and the comparison wrong and picked by chance (17 of 29 over 120 held-out
-    scenes, docs/grounding.md), while a box's height, bottom edge and shape give the size at once (a
-    linear classifier on them is right on every object of 14,311). None when ``ref`` names no size."""
+    it picks among, left to right, each with its box and then its size, colour and shape: "Looking for
+    cubes: the cube [..] is a large red cube, the cube [..] is a small blue cube". Each size is read off
+    one object, as its colour is, not computed: v29's answers that compared box heights got the heights
+    and the comparison wrong (17 of 29 over 120 held-out scenes, docs/grounding.md), while a box's height,
+    bottom edge and shape give the size at once (a linear classifier on them is right on every object of
+    14,311). Each object's full description lets the verdict copy the asked value after the words that
+    precede it in the listing (:func:`_grounded_attribute`). None when ``ref`` names no size."""
     size, *rest = ref.split()
     if size not in SIZES:
         return None
@@ -60,7 +61,7 @@ def size_listing(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     group = sorted(facts.matching(shape=obj.shape) if by_shape else facts.matching(colour=obj.colour),
                    key=lambda o: o.u)
     member = obj.shape if by_shape else f"{obj.colour} object"
-    listed = ", ".join(f"the {member} {o.box} is {o.size}" for o in group)  # a comma after each, as counting lists
+    listed = ", ".join(f"the {member} {o.box} is {_a(o.size + ' ' + o.label)}" for o in group)
     return f"Looking for {member}s: {listed}"
 
 
@@ -76,11 +77,15 @@ def walk(objects: list[SceneObject]) -> str:
 
 
 def _grounded_attribute(facts: SceneFacts, rng: random.Random, obj: SceneObject, ref: str, value: str) -> str:
-    """A grounded colour or shape answer: the object's reference and box, then ``value``; after the size
-    listing that picks it when ``ref`` names a size."""
+    """A grounded colour or shape answer: the object's reference and box, then ``value``. When ``ref``
+    names a size, the size listing picks the object and the verdict repeats its description: "..., the
+    cube [..] is a small blue cube, so the small cube is a small blue cube [..]." After "a small" the
+    verdict's value is the word that follows the same two words in the listing, a copy of one word where
+    v34's verdict ("so the small cube [..] is blue") had to find the box written before the asked size and
+    took another candidate's in 6 of v44's 12 wrong answers on 120 fresh scenes (docs/grounding.md, v47)."""
     listed = size_listing(facts, obj, ref)
     if listed is not None:
-        return f"{listed}, so the {ref} {obj.box} is {value}."
+        return f"{listed}, so the {ref} is {_a(obj.size + ' ' + obj.label)} {obj.box}."
     return rng.choice(GROUNDED_ATTRIBUTE).format(r=ref, b=obj.box, v=value)
 
 
