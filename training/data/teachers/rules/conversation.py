@@ -10,7 +10,6 @@ objects the verdict rests on, then it).
 from __future__ import annotations
 
 import random
-from typing import Callable
 
 from sim.catalogue import COLOURS, SHAPES
 from training.data.scene_facts import SceneFacts, SceneObject, count_word, join_phrases
@@ -46,45 +45,34 @@ def _askable(facts: SceneFacts, rng: random.Random, hidden: str, obj: SceneObjec
     return rng.choice(candidates) if candidates else None
 
 
-def _described(o: SceneObject) -> str:
-    """An object's size, colour and shape, as a size listing says them after its box: "a small blue cube"."""
-    return _a(f"{o.size} {o.label}")
-
-
 def size_listing(facts: SceneFacts, obj: SceneObject, ref: str) -> str | None:
     """For a reference that singles ``obj`` out by its size ("small cube", "large red object"), the objects
-    it picks among, each with its box and then its size, colour and shape, and the separator before the
-    verdict. Objects of one colour are listed left to right: "Looking for red objects: the red object [..]
-    is a large red cone, the red object [..] is a small red cube,". Objects of one shape are found by
-    walking the colours (:func:`walk`), as a count by shape finds them: "Looking for cubes: red, the red
-    cube [..] is a large red cube; green, none; ...; orange, none;" (v47's left-to-right listing of one
-    shape's objects named the same box twice in 5 of its 17 wrong answers; docs/grounding.md, v49).
-    Each size is read off one object, as its colour is, not computed: v29's answers that compared box
-    heights got the heights and the comparison wrong (17 of 29 over 120 held-out scenes), while a box's
-    height, bottom edge and shape give the size at once (a linear classifier on them is right on every
-    object of 14,311). Each object's full description lets the verdict copy the asked value after the
-    words that precede it in the listing (:func:`_grounded_attribute`). None when ``ref`` names no size."""
+    it picks among, left to right, each with its box and then its size, colour and shape: "Looking for
+    cubes: the cube [..] is a large red cube, the cube [..] is a small blue cube". Each size is read off
+    one object, as its colour is, not computed: v29's answers that compared box heights got the heights
+    and the comparison wrong (17 of 29 over 120 held-out scenes, docs/grounding.md), while a box's height,
+    bottom edge and shape give the size at once (a linear classifier on them is right on every object of
+    14,311). Each object's full description lets the verdict copy the asked value after the words that
+    precede it in the listing (:func:`_grounded_attribute`). None when ``ref`` names no size."""
     size, *rest = ref.split()
     if size not in SIZES:
         return None
-    if rest == [obj.shape]:
-        walked = walk(facts.matching(shape=obj.shape), lambda o: f"{o.ref()} is {_described(o)}")
-        return f"Looking for {obj.shape}s: {walked};"
-    member = f"{obj.colour} object"
-    listed = ", ".join(f"the {member} {o.box} is {_described(o)}"
-                       for o in sorted(facts.matching(colour=obj.colour), key=lambda o: o.u))
-    return f"Looking for {member}s: {listed},"
+    by_shape = rest == [obj.shape]
+    group = sorted(facts.matching(shape=obj.shape) if by_shape else facts.matching(colour=obj.colour),
+                   key=lambda o: o.u)
+    member = obj.shape if by_shape else f"{obj.colour} object"
+    listed = ", ".join(f"the {member} {o.box} is {_a(o.size + ' ' + o.label)}" for o in group)
+    return f"Looking for {member}s: {listed}"
 
 
-def walk(objects: list[SceneObject], name: Callable[[SceneObject], str] = SceneObject.ref) -> str:
+def walk(objects: list[SceneObject]) -> str:
     """``objects`` under each catalogue colour in turn (:meth:`SceneFacts.by_colour`), "none" for an empty
     one: "red, the red cube [..]; green, none; blue, the blue cube [..]; ...". For one shape, each step
     asks for a single label (a colour and the shape), the look-up the model does best (where-is and
     yes/no answers ground 0.98 to 0.99 of their objects), instead of finding the next object of the shape
     not yet named anywhere in the image, which leaves objects out (v34: 33 of 44 held-out counts by shape
-    right; v42, which walks, 40 of 44; docs/grounding.md, v41 to v44). ``name`` says each object (default:
-    its reference)."""
-    return "; ".join(f"{colour}, {', '.join(name(o) for o in group) or 'none'}"
+    right; v42, which walks, 40 of 44; docs/grounding.md, v41 to v44)."""
+    return "; ".join(f"{colour}, {', '.join(o.ref() for o in group) or 'none'}"
                      for colour, group in SceneFacts.by_colour(objects))
 
 
@@ -97,7 +85,7 @@ def _grounded_attribute(facts: SceneFacts, rng: random.Random, obj: SceneObject,
     took another candidate's in 6 of v44's 12 wrong answers on 120 fresh scenes (docs/grounding.md, v47)."""
     listed = size_listing(facts, obj, ref)
     if listed is not None:
-        return f"{listed} so the {ref} is {_described(obj)} {obj.box}."
+        return f"{listed}, so the {ref} is {_a(obj.size + ' ' + obj.label)} {obj.box}."
     return rng.choice(GROUNDED_ATTRIBUTE).format(r=ref, b=obj.box, v=value)
 
 
