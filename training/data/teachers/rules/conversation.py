@@ -85,7 +85,7 @@ def _grounded_attribute(facts: SceneFacts, rng: random.Random, obj: SceneObject,
     took another candidate's in 6 of v44's 12 wrong answers on 120 fresh scenes (docs/grounding.md, v47)."""
     listed = size_listing(facts, obj, ref)
     if listed is not None:
-        return f"{listed}, so the {ref} is {_a(obj.size + ' ' + obj.label)} {obj.box}."
+        return f"{listed}, so the {ref} is {obj.described()}."
     return rng.choice(GROUNDED_ATTRIBUTE).format(r=ref, b=obj.box, v=value)
 
 
