@@ -119,6 +119,13 @@ def check_fact(truth, fact, answer, style="direct", question=""):
             assert sorted(named) == sorted(counted), answer
             if fact["shape"] is not None:  # walked colour by colour (one object of a shape per colour at most)
                 _check_walk(answer, named)
+            elif fact["colour"] is None:  # every object: each shape walked colour by colour, in catalogue order
+                sections = answer.split(". ")
+                assert [s.split(":")[0] for s in sections] == [f"Looking for {shape}s" for shape in SHAPES], answer
+                for shape, section in zip(SHAPES, sections):
+                    _check_walk(section if section.endswith(".") else section + "; so ", [
+                        label for label in named if label.endswith(" " + shape)])
+                assert named == [label for shape in SHAPES for label in named if label.endswith(" " + shape)]
             else:
                 margin = LEFT_RIGHT_MARGIN * truth["camera"]["width"]
                 assert all(_u(vis[b]) > _u(vis[a]) - margin for a, b in zip(named, named[1:])), answer
