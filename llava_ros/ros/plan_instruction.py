@@ -37,13 +37,14 @@ from training.data.regions import REFER_PROMPT
 
 LIST_QUESTION = "Describe the following image in detail."  # a detail instruction: names every object
 # Asked when the description names no object on the asked side of the anchor: a counting question,
-# whose grounded answer lists every object it counts with its box, left to right (the model's other
-# listing of the scene; a description asked twice is the same greedy answer twice).
+# whose grounded answer lists every object it counts with its box, shape by shape and colour by colour
+# (the model's other listing of the scene; a description asked twice is the same greedy answer twice).
 RELIST_QUESTION = "How many objects are there in the image?"
 LIST_QUESTIONS = (LIST_QUESTION, RELIST_QUESTION)
-# Their answers name up to six objects with boxes, about 25 tokens each after a sentence of preamble;
-# a budget of 128 tokens cut the fifth object's box off, and with it the object.
-LIST_TOKENS = 256
+# Their answers name up to six objects with boxes, about 25 tokens each: a description after a sentence
+# of preamble (a budget of 128 tokens cut the fifth object's box off, and with it the object), a count
+# after walking 24 labels (up to 272 tokens; docs/grounding.md, v51).
+LIST_TOKENS = 320
 MAX_CANDIDATES = 8  # objects of one listing grounded one by one (the sim shows at most 6)
 SAME_OBJECT_IOU = 0.5  # a box overlapping the anchor's this much is the anchor under another name
 SIZE_WORDS = ("small", "large")
