@@ -32,6 +32,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from llava_ros.answer_budget import DEFAULT_MAX_NEW_TOKENS
 from llava_ros.eval.answers import first_colour, first_shape, iou
 from training.data.regions import REFER_PROMPT
 
@@ -41,10 +42,10 @@ LIST_QUESTION = "Describe the following image in detail."  # a detail instructio
 # (the model's other listing of the scene; a description asked twice is the same greedy answer twice).
 RELIST_QUESTION = "How many objects are there in the image?"
 LIST_QUESTIONS = (LIST_QUESTION, RELIST_QUESTION)
-# Their answers name up to six objects with boxes, about 25 tokens each: a description after a sentence
-# of preamble (a budget of 128 tokens cut the fifth object's box off, and with it the object), a count
-# after walking 24 labels (up to 272 tokens; docs/grounding.md, v51).
-LIST_TOKENS = 320
+# Their answers name up to six objects with boxes, about 25 tokens each (a budget of 128 tokens cut the
+# fifth object's box off, and with it the object): the default budget, the room a count of every object
+# takes, whatever the node's own parameter says.
+LIST_TOKENS = DEFAULT_MAX_NEW_TOKENS
 MAX_CANDIDATES = 8  # objects of one listing grounded one by one (the sim shows at most 6)
 SAME_OBJECT_IOU = 0.5  # a box overlapping the anchor's this much is the anchor under another name
 SIZE_WORDS = ("small", "large")

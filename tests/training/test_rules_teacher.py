@@ -123,7 +123,7 @@ def check_fact(truth, fact, answer, style="direct", question=""):
                 sections = answer.split(". ")
                 assert [s.split(":")[0] for s in sections] == [f"Looking for {shape}s" for shape in SHAPES], answer
                 for shape, section in zip(SHAPES, sections):
-                    _check_walk(section if section.endswith(".") else section + "; so ", [
+                    _check_walk(section, [
                         label for label in named if label.endswith(" " + shape)])
                 assert named == [label for shape in SHAPES for label in named if label.endswith(" " + shape)]
             else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import random
 
+from llava_ros.answer_budget import DEFAULT_MAX_NEW_TOKENS
 from llava_ros.eval import answers
 from llava_ros.eval.benchmarks import register_benchmark
 from llava_ros.eval.benchmarks.heldout import HeldoutSceneBenchmark
@@ -100,9 +101,7 @@ def _pope(rows: list[dict]) -> dict:
 class SimBenchmark(HeldoutSceneBenchmark):
     """Held-out sim scenes; goals of the shipped model (issue #3) are listed in ``GOALS``."""
 
-    # A box spelled digit by digit is ~17 tokens; a count of every object walks 24 labels and boxes up to six
-    # (up to 272 tokens in the rules teacher's answers).
-    MAX_NEW_TOKENS = 320
+    MAX_NEW_TOKENS = DEFAULT_MAX_NEW_TOKENS  # room for the longest grounded answer, a count of every object
     GOALS = {"attribute_accuracy": 0.98, "counting_accuracy": 0.95, "relation_accuracy": 0.90,
              "box_acc_at_0.5": 0.90, "pope_f1": 0.95}
 
