@@ -1,6 +1,7 @@
 """``llava-ros plan``: instruction parsing and target choice (pure), and one run over a started graph."""
 import json
 import os
+import random
 import subprocess
 import sys
 
@@ -18,11 +19,11 @@ from llava_ros.ros.planner import plan
 from llava_ros_interfaces.msg import GroundedObject, SceneAnswer
 from llava_ros_interfaces.srv import AskScene, PickObject
 from sim.camera import Camera
-from sim.catalogue import COLOURS, SHAPES
 from sim.ground_truth import scene_ground_truth
 from sim.layout import sample_layout
 from sim.scene import SceneConfig, TabletopScene
 from training.data.scene_facts import SceneFacts
+from training.data.teachers.rules.conversation import how_many
 from tests.tiny import save_tiny_checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -55,11 +56,12 @@ def test_the_description_gets_a_budget_for_six_boxed_objects_unless_one_is_reque
     six = ", ".join(f"a large red cube [0.{i}1, 0.{i}2, 0.{i}3, 0.{i}4]" for i in range(1, 7))
     tokens = len(load_tokenizer(DEFAULT_MODEL)(f"On the table stand six objects: {six}.").input_ids)
     assert 128 < tokens <= LIST_TOKENS
-    boxed = dict(zip([(c, s) for s in SHAPES for c in ("red", "green")][:6], range(1, 7)))
-    count = ". ".join(f"Looking for {s}s: " + "; ".join(
-        f"{c}, the {c} {s} [0.{boxed[c, s]}1, 0.{boxed[c, s]}2, 0.{boxed[c, s]}3, 0.{boxed[c, s]}4]"
-        if (c, s) in boxed else f"{c}, none" for c in COLOURS) for s in SHAPES) + "; so there are six objects in all."
-    assert 256 < len(load_tokenizer(DEFAULT_MODEL)(count).input_ids) <= LIST_TOKENS  # the relisting count
+    scene = TabletopScene(sample_layout(1_000_000_000, 6), SceneConfig(width=SIZE, height=SIZE))
+    with Camera(scene) as camera:
+        facts = SceneFacts(scene_ground_truth(scene, camera, camera.frame()))
+    assert len(facts.visible) == 6
+    count = how_many(facts, random.Random(0), "grounded", {}).answer  # the relisting count, as trained
+    assert 256 < len(load_tokenizer(DEFAULT_MODEL)(count).input_ids) <= LIST_TOKENS
     assert answer_budget(LIST_QUESTION) == LIST_TOKENS and answer_budget(LIST_QUESTION, 64) == 64
     assert answer_budget(RELIST_QUESTION) == LIST_TOKENS
     assert answer_budget(refer_question("red cube")) == 0 and answer_budget(refer_question("red cube"), 32) == 32
