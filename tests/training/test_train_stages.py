@@ -193,3 +193,16 @@ def test_stage2_with_an_extra_loss_term_adds_it_and_trains(pipeline, override, k
     trainer.train()
     trainer.close()
     assert all(torch.isfinite(torch.tensor(r["loss"])) for r in read_metrics(out / "metrics.jsonl"))
+
+
+def test_stage2_trains_on_moved_images(pipeline):
+    """data.shift (shift_augment.py): the llava stages train on images moved with their boxes."""
+    world = pipeline["world"]
+    out = world["root"] / "stage2_shift"
+    cfg = load_config(CONFIGS / FILES["stage2"], stage_overrides(world, "stage2", out) + ["data.shift=3"])
+    trainer = Trainer(cfg)
+    assert trainer.dataset.shift == 3
+    trainer.train()
+    trainer.close()
+    assert [r["step"] for r in read_metrics(out / "metrics.jsonl")] == [1, 2]
+    assert (out / "final" / "model.safetensors").is_file()

@@ -24,6 +24,7 @@ import yaml
 from llava_ros.model import TextConfig, VisionConfig
 from llava_ros.model.conversation import TEMPLATES
 from training.train.placement import DEVICES
+from training.train.shift_augment import MAX_SHIFT
 
 LOSS_ON = ("assistant", "all")
 
@@ -66,6 +67,7 @@ class DataConfig:
     max_length: int = 512  # text tokens per sample; longer samples are truncated
     loss_on: str = "assistant"  # "assistant": LLaVA label masking; "all": every token (LM pretraining)
     strip_boxes: bool = False  # clip stage: drop "[x1, y1, x2, y2]" boxes from captions
+    shift: int = 0  # llava stages: move each image and its boxes up to this many hundredths (shift_augment)
     shuffle: bool = True
     num_workers: int = 0
 
@@ -80,6 +82,8 @@ class DataConfig:
             raise ValueError(f"max_length must be >= 2, got {self.max_length}")
         if self.num_workers < 0:
             raise ValueError(f"num_workers must be >= 0, got {self.num_workers}")
+        if not 0 <= self.shift <= MAX_SHIFT:
+            raise ValueError(f"data.shift must be within 0..{MAX_SHIFT} hundredths of the image, got {self.shift}")
         if self.image_folder is None:
             self.image_folder = str(Path(self.train_json[0]).parent / "images")
 

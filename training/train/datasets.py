@@ -28,6 +28,7 @@ from training.data.llava_format import IMAGE_TOKEN, question_text, read_llava_js
 from training.train.after_box import after_box_positions
 from training.train.box_negatives import box_negatives
 from training.train.patch_phrases import patch_targets
+from training.train.shift_augment import Shift, draw_shift, fit_shift, record_boxes, shift_image, shift_turns
 
 
 def read_records(paths: list[str]) -> list[dict]:
@@ -48,24 +49,26 @@ class ImageLoader:
             raise FileNotFoundError(f"image folder not found: {self.folder}")
         self.processor = processor
 
-    def __call__(self, name: str) -> torch.Tensor:
+    def __call__(self, name: str, shift: Shift = Shift()) -> torch.Tensor:
         path = self.folder / name
         if not path.is_file():
             raise FileNotFoundError(f"image {name!r} not found in {self.folder}")
         with Image.open(path) as image:
-            return self.processor([image.convert("RGB")])[0]
+            return self.processor([shift_image(image.convert("RGB"), shift)])[0]
 
 
 class ConversationDataset(Dataset):
     def __init__(self, records: list[dict], tokenizer: PreTrainedTokenizerBase, template: str, max_length: int,
                  images: ImageLoader | None, image_token_id: int | None, loss_on: str = "assistant",
-                 text_only: bool = False, box_negatives: bool = False, after_box: torch.Tensor | None = None):
+                 text_only: bool = False, box_negatives: bool = False, after_box: torch.Tensor | None = None,
+                 shift: int = 0):
         if not text_only and (images is None or image_token_id is None):
             raise ValueError("image samples need an image loader and an image_token_id (or text_only=True)")
         self.records, self.tokenizer, self.template = records, tokenizer, template
         self.max_length, self.images, self.image_token_id = max_length, images, image_token_id
         self.loss_on, self.text_only, self.box_negatives = loss_on, text_only, box_negatives
         self.after_box = after_box  # box-closing token ids (after_box.closing_token_ids), or None
+        self.shift = shift  # > 0: each image and its boxes move up to this many hundredths (shift_augment)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -76,6 +79,10 @@ class ConversationDataset(Dataset):
         turns = record["conversations"]
         if self.text_only:
             turns = [{**t, "value": question_text(t["value"])} for t in turns]
+        shift = Shift()
+        if self.shift and has_image:
+            shift = fit_shift(draw_shift(self.shift), record_boxes(turns))
+            turns = shift_turns(turns, shift)
         image_token_id = IMAGE_TOKEN_INDEX if self.image_token_id is None else self.image_token_id
         def encode(conversation):
             return preprocess(conversation, self.tokenizer, self.template, image_token_id=image_token_id,
@@ -86,7 +93,7 @@ class ConversationDataset(Dataset):
         labels = (input_ids.clone() if self.loss_on == "all" else tokens.labels[: self.max_length])
         if has_image and not bool((input_ids == self.image_token_id).any()):
             raise ValueError(f"record {record['id']!r}: max_length {self.max_length} cut off its image token")
-        pixel_values = self.images(record["image"]) if has_image else None
+        pixel_values = self.images(record["image"], shift) if has_image else None
         sample = {"input_ids": input_ids, "labels": labels, "pixel_values": pixel_values}
         if self.box_negatives:
             sample["negatives"] = box_negatives(turns, lambda c: encode(c).input_ids, input_ids, labels)

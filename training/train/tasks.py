@@ -65,6 +65,7 @@ class Task:
     """One model family: build it (with its tokenizer), its dataset, its loss, its final folder."""
 
     name = ""
+    shifts_images = False  # reads data.shift (translation augmentation, shift_augment)
 
     def build(self, cfg: TrainConfig) -> tuple[nn.Module, PreTrainedTokenizerBase]:
         raise NotImplementedError
@@ -222,6 +223,7 @@ class CausalLMTask(Task):
 
 class LlavaTask(Task):
     name = "llava"
+    shifts_images = True
 
     def build(self, cfg):
         m = cfg.model
@@ -248,7 +250,8 @@ class LlavaTask(Task):
         return ConversationDataset(read_records(cfg.data.train_json), tokenizer, cfg.data.template,
                                    cfg.data.max_length, images, model.config.image_token_id, cfg.data.loss_on,
                                    box_negatives=cfg.model.box_unlikelihood > 0,
-                                   after_box=closing_token_ids(tokenizer) if cfg.model.after_box_weight > 0 else None)
+                                   after_box=closing_token_ids(tokenizer) if cfg.model.after_box_weight > 0 else None,
+                                   shift=cfg.data.shift)
 
     def loss(self, model, batch, cfg):
         out = model(input_ids=batch["input_ids"], pixel_values=batch["pixel_values"],

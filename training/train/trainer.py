@@ -63,6 +63,8 @@ class Trainer:
             raise ValueError(f"config was built for world size {cfg.world_size}, running with {self.dist.world_size}")
         self.stage = get_stage(cfg.run.stage)
         self.task = get_task(self.stage.task)
+        if cfg.data.shift and not self.task.shifts_images:
+            raise ValueError(f"data.shift moves images of the llava task's stages only, not {self.task.name!r}")
         self.output_dir = Path(cfg.run.output_dir)
         if cfg.run.threads:
             torch.set_num_threads(cfg.run.threads)
