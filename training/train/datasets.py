@@ -4,7 +4,9 @@
   goes through the original repo's preprocessing for ``data.template``
   (:func:`llava_ros.model.preprocess`: ``plain`` keeps only the caption, ``vicuna_v1`` masks
   everything but the assistant turns); its image through the model's own
-  :class:`~llava_ros.model.ImageProcessor`. ``text_only`` drops the image and its ``<image>``
+  :class:`~llava_ros.model.ImageProcessor`. With ``shift`` > 0 the image and every box of the
+  record's turns first move together by up to that many hundredths of the image
+  (:mod:`training.train.shift_augment`). ``text_only`` drops the image and its ``<image>``
   placeholder (the LLM never sees one before stage 1); ``loss_on="all"`` then trains on every token.
 - :class:`CaptionDataset`: the clip stage, (image, caption) pairs from the first answer of each
   record (the stage-1 brief captions), tokenised ``<s> caption </s>``.

@@ -8,7 +8,7 @@ grid than in the render the record was written for: the LLM meets each training 
 alignments instead of one, and cannot learn an answer from the exact pixels of a scene it has seen.
 
 - The move is in whole pixels, the nearest to ``dx`` hundredths (a 336-pixel render moves 3, 7 or 10 pixels for 1, 2
-  or 3 hundredths); the text moves by exactly ``dx`` hundredths, a difference under a fifth of a pixel of the
+  or 3 hundredths); the text moves by exactly ``dx`` hundredths, a difference under a quarter of a pixel of the
   224-pixel input.
 - A move is shortened so that no box in the record leaves the image: an object is never cut by the frame.
 - Words that depend on where an object is in the frame stay as written. Relations between objects,
@@ -25,7 +25,7 @@ from PIL import Image
 
 from llava_ros.boxes import BOX_PATTERN, box_text
 
-MAX_SHIFT = 10  # hundredths; larger moves push objects of these scenes off the table's edge of the frame
+MAX_SHIFT = 10  # hundredths: a bound on the setting (a move of 0.1 already uncovers a 34-pixel strip of a 336 render)
 
 
 @dataclass(frozen=True)
