@@ -19,13 +19,12 @@ import argparse
 import dataclasses
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM
 
-from llava_ros.model import load_pretrained, save_pretrained
 from llava_ros.model.llava import LlavaModel
+from training.grown_checkpoint import parameters, write_grown
 
 ZEROED = ("self_attn.o_proj.", "mlp.down_proj.")  # the branches' outputs into the residual stream
 
@@ -81,22 +80,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated decoder layers to insert a new layer after, e.g. 0,1,2,3")
     parser.add_argument("--out", required=True, help="folder for the grown checkpoint (must not exist)")
     args = parser.parse_args(argv)
-    out = Path(args.out)
-    if out.exists():
-        print(f"grow_llm: {out} exists; choose a new folder", file=sys.stderr)
-        return 2
-    model, tokenizer = load_pretrained(args.model)
-    try:
-        grown = grow_depth(model, args.after)
-    except ValueError as err:
-        print(f"grow_llm: {err}", file=sys.stderr)
-        return 2
-    save_pretrained(grown, tokenizer, out)
-    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
-    print(f"grow_llm: {model.config.text.num_hidden_layers} -> {grown.config.text.num_hidden_layers} layers, "
-          f"LLM {count(model.llm):,} -> {count(grown.llm):,} parameters; wrote {out}")
-    return 0
-
+    def describe(model, grown):
+        return (f"{model.config.text.num_hidden_layers} -> {grown.config.text.num_hidden_layers} layers, "
+                f"LLM {parameters(model.llm):,} -> {parameters(grown.llm):,} parameters")
+    return write_grown("grow_llm", args.model, args.out, lambda model: grow_depth(model, args.after), describe)
 
 if __name__ == "__main__":
     sys.exit(main())

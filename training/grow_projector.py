@@ -20,15 +20,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from llava_ros.model import load_pretrained, save_pretrained
 from llava_ros.model.config import ProjectorConfig
 from llava_ros.model.llava import LlavaModel
 from llava_ros.model.projector import PositionalProjector
+from training.grown_checkpoint import parameters, write_grown
 
 NEW_UNIT_STD = 0.02  # input weights of hidden units beyond the mirrored pairs
 
@@ -68,22 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="a LLaVA checkpoint folder with a linear projector")
     parser.add_argument("--out", required=True, help="folder for the grown checkpoint (must not exist)")
     args = parser.parse_args(argv)
-    out = Path(args.out)
-    if out.exists():
-        print(f"grow_projector: {out} exists; choose a new folder", file=sys.stderr)
-        return 2
-    model, tokenizer = load_pretrained(args.model)
-    try:
-        grown = grow_projector(model)
-    except ValueError as err:
-        print(f"grow_projector: {err}", file=sys.stderr)
-        return 2
-    save_pretrained(grown, tokenizer, out)
-    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
-    print(f"grow_projector: {model.config.projector.type} -> {grown.config.projector.type}, projector "
-          f"{count(model.projector):,} -> {count(grown.projector):,} parameters; wrote {out}")
-    return 0
-
+    def describe(model, grown):
+        return (f"{model.config.projector.type} -> {grown.config.projector.type}, projector "
+                f"{parameters(model.projector):,} -> {parameters(grown.projector):,} parameters")
+    return write_grown("grow_projector", args.model, args.out, grow_projector, describe)
 
 if __name__ == "__main__":
     sys.exit(main())

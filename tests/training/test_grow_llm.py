@@ -2,8 +2,8 @@
 import torch
 
 from llava_ros.model import load_pretrained
-from llava_ros.model.generate import GenerationConfig, generate
 from tests.tiny import save_tiny_checkpoint
+from tests.training.same_function import assert_same_function
 from training.grow_llm import grow_depth, layer_sources, main as grow_main
 
 
@@ -31,15 +31,7 @@ def test_grown_checkpoint_gives_the_same_logits_and_generation(tmp_path):
     model, tokenizer = load_pretrained(folder)
     grown, _ = load_pretrained(tmp_path / "grown")
     assert grown.config.text.num_hidden_layers == model.config.text.num_hidden_layers + 2 == 4
-    ids, pixels = _inputs(model)
-    with torch.no_grad():
-        before = model(input_ids=ids, pixel_values=pixels).logits
-        after = grown(input_ids=ids, pixel_values=pixels).logits
-    assert before.abs().max() > 0.1
-    assert (before - after).abs().max() <= 1e-5
-    config = GenerationConfig(max_new_tokens=12)
-    assert generate(grown, tokenizer, ids[0], pixels, config).token_ids == \
-        generate(model, tokenizer, ids[0], pixels, config).token_ids  # through the KV cache of every layer
+    assert_same_function(model, grown, tokenizer, *_inputs(model))
 
 
 def test_new_layers_get_gradients_and_change_the_output(tmp_path):

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from llava_ros.model import LlavaModel, load_pretrained, save_pretrained
-from llava_ros.model.generate import GenerationConfig, generate
 from tests.tiny import make_tokenizer, tiny_config
+from tests.training.same_function import assert_same_function
 from training.grow_projector import grow_projector, main as grow_main
 
 
@@ -35,15 +35,7 @@ def test_grown_checkpoint_gives_the_same_logits_and_generation(tmp_path, project
     assert grow_main(["--model", str(tmp_path / "linear"), "--out", str(tmp_path / "grown")]) == 0
     grown, _ = load_pretrained(tmp_path / "grown")
     assert grown.config.projector.type == projector.replace("linear", "mlp2x_gelu")
-    ids, pixels = _inputs(model)
-    with torch.no_grad():
-        before = model(input_ids=ids, pixel_values=pixels).logits
-        after = grown(input_ids=ids, pixel_values=pixels).logits
-    assert before.abs().max() > 0.1
-    assert (before - after).abs().max() <= 1e-5
-    config = GenerationConfig(max_new_tokens=12)
-    assert generate(grown, tokenizer, ids[0], pixels, config).token_ids == \
-        generate(model, tokenizer, ids[0], pixels, config).token_ids
+    assert_same_function(model, grown, tokenizer, *_inputs(model))
 
 
 def test_every_hidden_unit_learns_and_the_function_moves_off_the_linear_one():
