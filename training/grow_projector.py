@@ -37,7 +37,8 @@ def _core(projector: nn.Module) -> nn.Module:
 
 
 def grow_projector(model: LlavaModel) -> LlavaModel:
-    """A new LlavaModel whose ``linear`` (or ``linear+pos2d``) projector is an equivalent ``mlp2x_gelu``."""
+    """A new LlavaModel whose ``linear`` (or ``linear+pos2d``) projector is an equivalent ``mlp2x_gelu``; it
+    shares ``model``'s vision tower and LLM modules (train one of the two, or save the new one and reload)."""
     name = model.config.projector.type
     if name not in ("linear", "linear+pos2d"):
         raise ValueError(f"projector {name!r} is not the paper's linear one (linear or linear+pos2d)")
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return (f"{model.config.projector.type} -> {grown.config.projector.type}, projector "
                 f"{parameters(model.projector):,} -> {parameters(grown.projector):,} parameters")
     return write_grown("grow_projector", args.model, args.out, grow_projector, describe)
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,7 +1,7 @@
 """Translation augmentation for stage 2: an image moves by a few hundredths of its size, its boxes with it.
 
 A training sample's image is moved ``dx`` hundredths of its width right and ``dy`` hundredths of its height
-down (negative: left, up); the strip it uncovers repeats the edge pixels (table, floor or sky continue). Every
+down (negative: left, up); the strip it uncovers repeats the edge pixels (the table or the floor continues). Every
 ``[x1, y1, x2, y2]`` box in the record's turns, questions included, moves by the same hundredths, so the text
 stays true of the picture it goes with. An object's pixels then fall on other patches of the vision tower's
 grid than in the render the record was written for: the LLM meets each training scene at several sub-patch
