@@ -11,7 +11,8 @@ Chen et al., Net2Net, 2016):
   reaches the old dimensions and the new dimensions hold zeros;
 - **reads from it** (``q/k/v_proj``, ``gate/up_proj``, the LM head) and the new heads' and units' own
   weights: the fresh model's random initialisation. They read zeros at first, so they change nothing, yet
-  they pass gradients to the zero writes, which start to learn from the first step;
+  they pass gradients to the zero writes, which start to learn from the first step. An LM head tied to the
+  token embeddings is the same matrix, so its new columns are zero like theirs;
 - **RMSNorm**: it divides by sqrt(mean of squares over the width + eps), and zeros in the new dimensions
   lower the mean by old/new. So eps is scaled by old/new too (the root then shrinks by exactly
   sqrt(old/new), which matters: early activations are small next to eps) and the old weights by
@@ -35,7 +36,6 @@ from transformers import AutoModelForCausalLM
 
 from llava_ros.model.config import TextConfig
 from llava_ros.model.llava import LlavaModel
-from llava_ros.model.projector import PositionalProjector
 from training.grown_checkpoint import parameters, write_grown
 
 WRITES = ("embed_tokens.", "self_attn.o_proj.", "mlp.down_proj.")  # LLM weights whose output is the residual
@@ -71,14 +71,14 @@ def _embed_old(new: torch.Tensor, old: torch.Tensor, zero_new: bool) -> torch.Te
     return out
 
 
-def _widen_llm_state(old: dict[str, torch.Tensor], fresh: dict[str, torch.Tensor], scale: float
-                     ) -> dict[str, torch.Tensor]:
+def _widen_llm_state(old: dict[str, torch.Tensor], fresh: dict[str, torch.Tensor], scale: float,
+                     writes: tuple[str, ...]) -> dict[str, torch.Tensor]:
     state = {}
     for key, new in fresh.items():
         value = old[key]
         if key.endswith("norm.weight"):
             state[key] = torch.cat([value, value.mean().expand(new.shape[0] - value.shape[0])]) * scale
-        elif any(part in key for part in WRITES):
+        elif any(part in key for part in writes):
             state[key] = _embed_old(new, value, zero_new=True)
         else:
             state[key] = _embed_old(new, value, zero_new=False)
@@ -111,7 +111,8 @@ def widen_llm(model: LlavaModel, hidden: int, intermediate: int) -> LlavaModel:
     text = widened_text(model.config.text, hidden, intermediate)
     llm = AutoModelForCausalLM.from_config(text.to_hf())
     scale = math.sqrt(model.config.text.hidden_size / hidden)
-    llm.load_state_dict(_widen_llm_state(model.llm.state_dict(), llm.state_dict(), scale), strict=True)
+    writes = WRITES + (("lm_head.",) if llm.config.tie_word_embeddings else ())
+    llm.load_state_dict(_widen_llm_state(model.llm.state_dict(), llm.state_dict(), scale, writes), strict=True)
     grown = LlavaModel(dataclasses.replace(model.config, text=text), model.vision, llm.to(model.device))
     _widen_projector(model.projector, grown.projector)
     return grown.eval()

@@ -1,9 +1,12 @@
 """Width growth: the widened checkpoint computes what the original did, and its new width learns."""
+import dataclasses
+
 import pytest
 import torch
 
 from llava_ros.model import load_pretrained
-from tests.tiny import save_tiny_checkpoint
+from llava_ros.model.llava import LlavaModel
+from tests.tiny import make_tokenizer, save_tiny_checkpoint, tiny_config
 from tests.training.same_function import assert_same_function
 from training.widen_llm import main as widen_main, widen_llm, widened_text
 
@@ -26,6 +29,18 @@ def test_widened_checkpoint_gives_the_same_logits_and_generation(tmp_path, proje
     # the tiny LLM is 32 wide with 4 query heads of 8 on 2 key/value heads
     assert (text.hidden_size, text.intermediate_size, text.num_attention_heads, text.num_key_value_heads) == (48, 80, 6, 3)
     assert wide.llm.model.layers[0].self_attn.q_proj.weight.shape == (48, 48)
+    assert_same_function(model, wide, tokenizer, *_inputs(model))
+
+
+def test_an_lm_head_tied_to_the_embeddings_stays_tied_and_the_same():
+    tokenizer = make_tokenizer()
+    config = tiny_config(tokenizer)
+    config = dataclasses.replace(config, text=dataclasses.replace(
+        config.text, extra={**config.text.extra, "tie_word_embeddings": True}))
+    torch.manual_seed(0)
+    model = LlavaModel.from_config(config).eval()
+    wide = widen_llm(model, 48, 80)
+    assert wide.llm.lm_head.weight is wide.llm.get_input_embeddings().weight
     assert_same_function(model, wide, tokenizer, *_inputs(model))
 
 
