@@ -1,4 +1,5 @@
-"""The command-line half shared by the checkpoint growth tools (``training.grow_llm``, ``training.grow_projector``).
+"""The command-line half shared by the checkpoint growth tools (``training.grow_llm``, ``training.grow_projector``,
+``training.widen_llm``).
 
 Each tool turns a LLaVA checkpoint into a larger one that computes the same thing; this module loads the
 checkpoint, applies the tool's growth, and writes the result into a new folder, refusing an existing one.

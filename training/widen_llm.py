@@ -36,9 +36,10 @@ from transformers import AutoModelForCausalLM
 
 from llava_ros.model.config import TextConfig
 from llava_ros.model.llava import LlavaModel
+from training.grow_llm import ZEROED
 from training.grown_checkpoint import parameters, write_grown
 
-WRITES = ("embed_tokens.", "self_attn.o_proj.", "mlp.down_proj.")  # LLM weights whose output is the residual
+WRITES = ("embed_tokens.", *ZEROED)  # LLM weights whose output is the residual: the embeddings and each branch's
 
 
 def head_dim(text: TextConfig) -> int:
