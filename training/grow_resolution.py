@@ -57,15 +57,17 @@ def grow_resolution(model: LlavaModel, image_size: int) -> LlavaModel:
     return grown.to(model.device).eval()
 
 
+def describe(model: LlavaModel, grown: LlavaModel) -> str:
+    return (f"image {model.config.vision.image_size} -> {grown.config.vision.image_size} px, "
+            f"{model.num_image_tokens} -> {grown.num_image_tokens} image tokens")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="a LLaVA checkpoint folder")
     parser.add_argument("--image-size", type=int, required=True, help="new input size in pixels (a multiple of the patch)")
     parser.add_argument("--out", required=True, help="folder for the new checkpoint (must not exist)")
     args = parser.parse_args(argv)
-    def describe(model, grown):
-        return (f"image {model.config.vision.image_size} -> {grown.config.vision.image_size} px, "
-                f"{model.num_image_tokens} -> {grown.num_image_tokens} image tokens")
     return write_grown("grow_resolution", args.model, args.out, lambda m: grow_resolution(m, args.image_size), describe)
 
 

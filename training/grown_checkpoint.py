@@ -1,8 +1,9 @@
 """The command-line half shared by the checkpoint growth tools (``training.grow_llm``, ``training.grow_projector``,
-``training.widen_llm``).
+``training.widen_llm``, ``training.grow_resolution``).
 
-Each tool turns a LLaVA checkpoint into a larger one that computes the same thing; this module loads the
-checkpoint, applies the tool's growth, and writes the result into a new folder, refusing an existing one.
+Each tool turns a LLaVA checkpoint into a larger one (the first three into one that computes the same thing,
+``grow_resolution`` into one that reads more image patches); this module loads the checkpoint, applies the
+tool's growth, and writes the result into a new folder, refusing an existing one.
 """
 from __future__ import annotations
 
