@@ -36,7 +36,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CONFIG = ROOT / "training/configs/stage2_finetune.yaml"
 TOKENIZER = ROOT / "models/llava-ros-sim"
 KINDS = ("conversation", "detail", "reasoning", "region", "verdict", "swap", "attribute", "size", "count")
-LINEAGE_MIN = 1003  # CPU minutes of stage 2 behind the shipped model (models/llava-ros-sim/README.md)
+LINEAGE_MIN = 1003  # CPU minutes of training behind the shipped model (its model card's total)
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,15 @@ def time_scale(scale: Scale, data_json: Path, steps: int, device: str, work: Pat
 
 def markdown(rows: dict[str, dict], lineage_min: float, title: str) -> str:
     base = rows.get("shipped", {}).get("s_per_step")
-    lines = [f"# {title}", "", "| scale | LLM (width x layers) | LLM params | image tokens | text tokens / step | s / step | x shipped | "
-             f"shipped lineage ({lineage_min:.0f} CPU min) at this scale |", "|---|---|---|---|---|---|---|---|"]
+    lines = [f"# {title}", "",
+             "| scale | LLM (width x layers) | LLM params | image tokens | text tokens / step | s / step | x shipped "
+             f"| shipped lineage ({lineage_min:.0f} CPU min) at this scale |", "|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         ratio = r["s_per_step"] / base if base else None
-        hours = f"{lineage_min * ratio / 60:.1f} h" if ratio else "-"
+        relative, hours = (f"{ratio:.2f}", f"{lineage_min * ratio / 60:.1f} h") if ratio else ("-", "-")
         lines.append(f"| {name} | {r['scale']['hidden']} x {r['scale']['layers']} | {r['llm_params'] / 1e6:.1f}M | "
-                     f"{r['image_tokens']} | {r['text_tokens_per_step']:.0f} | {r['s_per_step']:.2f} | {f'{ratio:.2f}' if ratio else '-'} | {hours} |")
+                     f"{r['image_tokens']} | {r['text_tokens_per_step']:.0f} | {r['s_per_step']:.2f} | {relative} "
+                     f"| {hours} |")
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,9 @@ config's ``image_size`` becomes ``--image-size``. The LLM is unchanged; it reads
 tokens, each covering a smaller part of the scene.
 
 Unlike ``grow_llm``, ``widen_llm`` and ``grow_projector`` this does not keep what the model computes: the same
-object now spans more patches, so a stage-2 pass from ``--out`` adapts the projector and the LLM to it.
+object now spans more patches, so a stage-2 pass from ``--out`` adapts the projector and the LLM to it. The LLM's
+``max_position_embeddings`` stays as it was: at 336 px, 576 image tokens leave 448 of the shipped model's 1,024
+positions for the prompt and the answer (v61 trained with ``data.max_length=448``).
 """
 from __future__ import annotations
 
@@ -65,7 +67,8 @@ def describe(model: LlavaModel, grown: LlavaModel) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="a LLaVA checkpoint folder")
-    parser.add_argument("--image-size", type=int, required=True, help="new input size in pixels (a multiple of the patch)")
+    parser.add_argument("--image-size", type=int, required=True,
+                        help="new input size in pixels (a multiple of the patch)")
     parser.add_argument("--out", required=True, help="folder for the new checkpoint (must not exist)")
     args = parser.parse_args(argv)
     return write_grown("grow_resolution", args.model, args.out, lambda m: grow_resolution(m, args.image_size), describe)

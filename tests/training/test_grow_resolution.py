@@ -48,7 +48,8 @@ def test_grown_checkpoint_reads_the_larger_grid_with_the_other_weights_unchanged
     resampled = {TOWER_POSITIONS} | ({PROJECTOR_POSITIONS} if projector.endswith("+pos2d") else set())
     for name in set(before) - resampled:
         assert torch.equal(before[name], after[name]), name
-    assert after[TOWER_POSITIONS].shape == (37, 32) and torch.equal(after[TOWER_POSITIONS][0], before[TOWER_POSITIONS][0])
+    assert after[TOWER_POSITIONS].shape == (37, 32)
+    assert torch.equal(after[TOWER_POSITIONS][0], before[TOWER_POSITIONS][0])  # the CLS row
     assert torch.allclose(after[TOWER_POSITIONS][1:], resample_grid(before[TOWER_POSITIONS][1:], 4, 6))
     if projector.endswith("+pos2d"):
         assert torch.allclose(after[PROJECTOR_POSITIONS], resample_grid(before[PROJECTOR_POSITIONS], 4, 6))
