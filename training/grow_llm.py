@@ -24,7 +24,7 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from llava_ros.model.llava import LlavaModel
-from training.grown_checkpoint import parameters, write_grown
+from training.grown_checkpoint import growth_parser, parameters, write_grown
 
 ZEROED = ("self_attn.o_proj.", "mlp.down_proj.")  # the branches' outputs into the residual stream
 
@@ -74,11 +74,9 @@ def parse_layers(text: str) -> list[int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="a LLaVA checkpoint folder (save_pretrained layout)")
+    parser = growth_parser(__doc__, "a LLaVA checkpoint folder (save_pretrained layout)")
     parser.add_argument("--after", required=True, type=parse_layers,
                         help="comma-separated decoder layers to insert a new layer after, e.g. 0,1,2,3")
-    parser.add_argument("--out", required=True, help="folder for the grown checkpoint (must not exist)")
     args = parser.parse_args(argv)
     def describe(model, grown):
         return (f"{model.config.text.num_hidden_layers} -> {grown.config.text.num_hidden_layers} layers, "

@@ -17,7 +17,6 @@ rounding); a stage-2 pass from ``--out`` then trains the MLP's non-linearity (fu
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 
@@ -27,7 +26,7 @@ from torch import nn
 from llava_ros.model.config import ProjectorConfig
 from llava_ros.model.llava import LlavaModel
 from llava_ros.model.projector import PositionalProjector
-from training.grown_checkpoint import parameters, write_grown
+from training.grown_checkpoint import growth_parser, parameters, write_grown
 
 NEW_UNIT_STD = 0.02  # input weights of hidden units beyond the mirrored pairs
 
@@ -64,9 +63,7 @@ def grow_projector(model: LlavaModel) -> LlavaModel:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="a LLaVA checkpoint folder with a linear projector")
-    parser.add_argument("--out", required=True, help="folder for the grown checkpoint (must not exist)")
+    parser = growth_parser(__doc__, "a LLaVA checkpoint folder with a linear projector")
     args = parser.parse_args(argv)
     def describe(model, grown):
         return (f"{model.config.projector.type} -> {grown.config.projector.type}, projector "

@@ -16,7 +16,6 @@ positions for the prompt and the answer (v61 trained with ``data.max_length=448`
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import sys
 
@@ -25,7 +24,7 @@ import torch.nn.functional as F
 
 from llava_ros.model.llava import LlavaModel
 from llava_ros.model.projector import PositionalProjector
-from training.grown_checkpoint import write_grown
+from training.grown_checkpoint import growth_parser, write_grown
 
 TOWER_POSITIONS = "vision.clip.embeddings.position_embedding.weight"
 PROJECTOR_POSITIONS = "projector.position"
@@ -65,11 +64,9 @@ def describe(model: LlavaModel, grown: LlavaModel) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="a LLaVA checkpoint folder")
+    parser = growth_parser(__doc__, "a LLaVA checkpoint folder")
     parser.add_argument("--image-size", type=int, required=True,
                         help="new input size in pixels (a multiple of the patch)")
-    parser.add_argument("--out", required=True, help="folder for the new checkpoint (must not exist)")
     args = parser.parse_args(argv)
     return write_grown("grow_resolution", args.model, args.out, lambda m: grow_resolution(m, args.image_size), describe)
 

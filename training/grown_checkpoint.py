@@ -7,6 +7,7 @@ tool's growth, and writes the result into a new folder, refusing an existing one
 """
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,14 @@ from llava_ros.model.llava import LlavaModel
 
 def parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+def growth_parser(doc: str, model_help: str) -> argparse.ArgumentParser:
+    """The tools' shared arguments, ``--model`` (the checkpoint) and ``--out`` (a new folder); each adds its own."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help=model_help)
+    parser.add_argument("--out", required=True, help="folder for the new checkpoint (must not exist)")
+    return parser
 
 
 def write_grown(tool: str, model_dir: str, out_dir: str, grow: Callable[[LlavaModel], LlavaModel],

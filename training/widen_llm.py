@@ -25,7 +25,6 @@ tokenizer along. Continue stage 2 from ``--out`` to train the new width.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import sys
@@ -37,7 +36,7 @@ from transformers import AutoModelForCausalLM
 from llava_ros.model.config import TextConfig
 from llava_ros.model.llava import LlavaModel
 from training.grow_llm import ZEROED
-from training.grown_checkpoint import parameters, write_grown
+from training.grown_checkpoint import growth_parser, parameters, write_grown
 
 WRITES = ("embed_tokens.", *ZEROED)  # LLM weights whose output is the residual: the embeddings and each branch's
 
@@ -120,11 +119,9 @@ def widen_llm(model: LlavaModel, hidden: int, intermediate: int) -> LlavaModel:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="a LLaVA checkpoint folder (save_pretrained layout)")
+    parser = growth_parser(__doc__, "a LLaVA checkpoint folder (save_pretrained layout)")
     parser.add_argument("--hidden", required=True, type=int, help="the new residual width (a multiple of head_dim)")
     parser.add_argument("--intermediate", required=True, type=int, help="the new number of MLP units per layer")
-    parser.add_argument("--out", required=True, help="folder for the widened checkpoint (must not exist)")
     args = parser.parse_args(argv)
 
     def describe(model, grown):
