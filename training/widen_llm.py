@@ -38,7 +38,8 @@ from llava_ros.model.llava import LlavaModel
 from training.grow_llm import ZEROED
 from training.grown_checkpoint import growth_parser, parameters, write_grown
 
-WRITES = ("embed_tokens.", *ZEROED)  # LLM weights whose output is the residual: the embeddings and each branch's
+# LLM weights whose output is the residual stream: the embeddings and each branch's output projection
+WRITES = ("embed_tokens.", *ZEROED)
 
 
 def head_dim(text: TextConfig) -> int:
