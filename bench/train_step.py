@@ -27,6 +27,7 @@ os.environ.setdefault("MUJOCO_GL", "egl")
 import torch  # noqa: E402
 
 from bench.results import write_json  # noqa: E402
+from llava_ros.model.config import read_config_json  # noqa: E402
 from training.data.generate import generate  # noqa: E402
 from training.train.config import load_config  # noqa: E402
 from training.train.trainer import Trainer  # noqa: E402
@@ -34,7 +35,7 @@ from training.train.trainer import Trainer  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 CONFIG = ROOT / "training/configs/stage2_finetune.yaml"
-TOKENIZER = ROOT / "models/llava-ros-sim"
+SHIPPED = ROOT / "models/llava-ros-sim"  # its size is the `shipped` scale; its tower and tokenizer serve every scale
 KINDS = ("conversation", "detail", "reasoning", "region", "verdict", "swap", "attribute", "size", "count")
 LINEAGE_MIN = 1003  # CPU minutes of training behind the shipped model (its model card's total)
 
@@ -61,22 +62,31 @@ class Scale:
                 f"model.text.num_hidden_layers={self.layers}", "model.text.max_position_embeddings=2048"]
 
 
-# The tower is the shipped one's shape (128 wide, 4 layers) at every scale; `shipped` is the default model's size.
-SCALES = {
-    "shipped": Scale(224, 14, 256, 688, 4, 4),
+# Sizes beside the shipped model's own (`shipped`, read from its config by `shipped_model`).
+LARGER = {
     "wide": Scale(224, 14, 384, 1032, 6, 4),
     "wide336": Scale(336, 14, 384, 1032, 6, 4),
     "large": Scale(336, 14, 512, 1376, 8, 6),
-    "tiny": Scale(56, 14, 32, 64, 2, 1),  # for the benchmark's own test
+    "tiny": Scale(56, 14, 32, 64, 2, 1),  # smaller, for the benchmark's own test
 }
-TOWER = ["model.vision.hidden_size=128", "model.vision.intermediate_size=512", "model.vision.num_hidden_layers=4",
-         "model.vision.num_attention_heads=4", "model.projector=linear+pos2d"]
+SCALE_NAMES = ("shipped", *LARGER)
 
 
-def time_scale(scale: Scale, data_json: Path, steps: int, device: str, work: Path) -> dict:
+def shipped_model() -> tuple[Scale, list[str]]:
+    """The shipped model's scale, and the overrides that give every scale its tower shape and projector."""
+    config = read_config_json(SHIPPED)
+    vision, text = config["vision_config"], config["text_config"]
+    scale = Scale(vision["image_size"], vision["patch_size"], text["hidden_size"], text["intermediate_size"],
+                  text["num_attention_heads"], text["num_hidden_layers"])
+    tower = [f"model.vision.{key}={vision[key]}"
+             for key in ("hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads")]
+    return scale, tower + [f"model.projector={config['projector_type']}"]
+
+
+def time_scale(scale: Scale, tower: list[str], data_json: Path, steps: int, device: str, work: Path) -> dict:
     """Median seconds per optimizer step after one warm-up step, and the LLM's parameter count."""
-    cfg = load_config(CONFIG, TOWER + scale.overrides() + [
-        "model.init_from=null", f"model.tokenizer={TOKENIZER}", f"data.train_json=[{data_json}]",
+    cfg = load_config(CONFIG, tower + scale.overrides() + [
+        "model.init_from=null", f"model.tokenizer={SHIPPED}", f"data.train_json=[{data_json}]",
         f"run.output_dir={work}", f"run.max_steps={steps + 1}", "run.save_every=0", "run.progress=false",
         f"run.device={device}"])
     trainer = Trainer(cfg)
@@ -113,7 +123,8 @@ def markdown(rows: dict[str, dict], lineage_min: float, title: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default="shipped,wide,wide336,large", help=f"comma-separated, of {list(SCALES)}")
+    parser.add_argument("--scales", default="shipped,wide,wide336,large",
+                        help=f"comma-separated, of {list(SCALE_NAMES)}")
     parser.add_argument("--steps", type=int, default=3, help="timed optimizer steps per scale (after one warm-up)")
     parser.add_argument("--scenes", type=int, default=24, help="training seeds rendered for the records")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
@@ -121,9 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     names = [s.strip() for s in args.scales.split(",") if s.strip()]
-    unknown = [n for n in names if n not in SCALES]
+    unknown = [n for n in names if n not in SCALE_NAMES]
     if unknown or not names:
-        print(f"unknown scales {unknown}; known: {list(SCALES)}", file=sys.stderr)
+        print(f"unknown scales {unknown}; known: {list(SCALE_NAMES)}", file=sys.stderr)
         return 2
     if args.device == "cuda" and not torch.cuda.is_available():
         print("--device cuda needs an NVIDIA GPU; this machine has none", file=sys.stderr)
@@ -134,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="train_step_") as tmp:
         files = generate(range(args.scenes), Path(tmp) / "data", kinds=KINDS,
                          teacher_options={"answers": "grounded"}, progress=False)
-        rows = {name: time_scale(SCALES[name], files["stage2"], args.steps, args.device, Path(tmp) / name)
+        shipped, tower = shipped_model()
+        scales = {"shipped": shipped, **LARGER}
+        rows = {name: time_scale(scales[name], tower, files["stage2"], args.steps, args.device, Path(tmp) / name)
                 for name in names}
     device = torch.cuda.get_device_name() if args.device == "cuda" else f"{platform.processor() or 'cpu'}, " \
                                                                         f"{torch.get_num_threads()} threads"
